@@ -1,0 +1,194 @@
+"""Validate step: cross-row and cross-table rules of the data contract.
+
+Runs after `load` (cells are typed) and before `expand`; an input that passes here can be expanded and
+modelled without surprises. Every problem is reported, not just the first.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from planner.load import InputError, InputErrors, Order, ProblemData, Product, Train, load_data
+
+
+def _duplicates(file: str, column: str, rows: list, key) -> list[InputError]:
+    seen = Counter(key(r) for r in rows)
+    return [
+        InputError(file, r.row, column, f"duplicate {column} {key(r)!r}")
+        for r in rows
+        if seen[key(r)] > 1
+    ]
+
+
+def volume_fits(product: Product, train: Train) -> bool:
+    """Rule 2: the train's working volume lies inside the product's qualified scale window."""
+    if product.min_volume_l is not None and train.volume_l < product.min_volume_l:
+        return False
+    return product.max_volume_l is None or train.volume_l <= product.max_volume_l
+
+
+def structurally_eligible(data: ProblemData, product: Product, site: str | None) -> list[Train]:
+    """Trains that could ever run this product, ignoring dates (rules 2, 3, 6).
+
+    A train qualifies when its modality and volume fit and its plant is either qualified for the product
+    or reachable by tech transfer; `site` restricts to one plant (an order's contracted plant).
+    """
+    qualified = {q.plant for q in data.qualifications if q.product == product.product}
+    transferable = product.tech_transfer_days is not None
+    return [
+        t
+        for t in data.trains
+        if t.modality == product.modality
+        and volume_fits(product, t)
+        and (site is None or t.plant == site)
+        and (t.plant in qualified or transferable)
+    ]
+
+
+def _reference_errors(data: ProblemData) -> list[InputError]:
+    errors: list[InputError] = []
+    plants = {p.plant for p in data.plants}
+    trains = {t.train: t for t in data.trains}
+    products = {p.product: p for p in data.products}
+    for t in data.trains:
+        if t.plant not in plants:
+            errors.append(InputError("trains.csv", t.row, "plant", f"unknown plant {t.plant!r}"))
+    for p in data.products:
+        errors.extend(_product_errors(p, products))
+    for o in data.orders:
+        errors.extend(_order_errors(o, products, plants))
+    for q in data.qualifications:
+        if q.product not in products:
+            errors.append(InputError("qualifications.csv", q.row, "product", f"unknown product {q.product!r}"))
+        if q.plant not in plants:
+            errors.append(InputError("qualifications.csv", q.row, "plant", f"unknown plant {q.plant!r}"))
+    for d in data.downtime:
+        if d.plant not in plants:
+            errors.append(InputError("downtime.csv", d.row, "plant", f"unknown plant {d.plant!r}"))
+        if d.train is not None:
+            if d.train not in trains:
+                errors.append(InputError("downtime.csv", d.row, "train", f"unknown train {d.train!r}"))
+            elif trains[d.train].plant != d.plant:
+                errors.append(
+                    InputError(
+                        "downtime.csv", d.row, "train",
+                        f"train {d.train!r} stands in plant {trains[d.train].plant!r}, not {d.plant!r}",
+                    )
+                )
+        if d.end <= d.start:
+            errors.append(InputError("downtime.csv", d.row, "end", f"end {d.end} is not after start {d.start}"))
+    for c in data.changeovers:
+        for column in ("from_product", "to_product"):
+            value = getattr(c, column)
+            if value not in products:
+                errors.append(InputError("changeovers.csv", c.row, column, f"unknown product {value!r}"))
+        if c.from_product == c.to_product:
+            errors.append(
+                InputError("changeovers.csv", c.row, "to_product", "same as from_product; use turnaround_days")
+            )
+    for p in data.plants:
+        if p.online_until is not None and p.online_until <= p.online_from:
+            errors.append(
+                InputError(
+                    "plants.csv", p.row, "online_until",
+                    f"online_until {p.online_until} is not after online_from {p.online_from}",
+                )
+            )
+    return errors
+
+
+def _product_errors(p: Product, products: dict[str, Product]) -> list[InputError]:
+    errors: list[InputError] = []
+    f = "products.csv"
+    if p.min_volume_l is not None and p.max_volume_l is not None and p.min_volume_l > p.max_volume_l:
+        errors.append(InputError(f, p.row, "max_volume_l", f"max_volume_l {p.max_volume_l:g} is below min_volume_l"))
+    if p.intermediate is None:
+        return errors
+    if p.modality != "ADC":
+        errors.append(InputError(f, p.row, "intermediate", f"only ADC products have an intermediate ({p.modality})"))
+        return errors
+    if p.intermediate not in products:
+        errors.append(InputError(f, p.row, "intermediate", f"unknown product {p.intermediate!r}"))
+    elif products[p.intermediate].modality != "mAb":
+        errors.append(InputError(f, p.row, "intermediate", f"intermediate {p.intermediate!r} is not a mAb product"))
+    for column in ("intermediate_kg_per_kg", "release_days", "max_hold_days"):
+        if getattr(p, column) is None:
+            errors.append(InputError(f, p.row, column, "a value is required for an ADC with an intermediate"))
+    if p.release_days is not None and p.max_hold_days is not None and p.max_hold_days < p.release_days:
+        errors.append(InputError(f, p.row, "max_hold_days", f"max_hold_days {p.max_hold_days} is below release_days"))
+    return errors
+
+
+def _order_errors(o: Order, products: dict[str, Product], plants: set[str]) -> list[InputError]:
+    errors: list[InputError] = []
+    f = "orders.csv"
+    product = products.get(o.product)
+    if product is None:
+        errors.append(InputError(f, o.row, "product", f"unknown product {o.product!r}"))
+    elif product.client != o.client:
+        errors.append(
+            InputError(f, o.row, "client", f"product {o.product!r} belongs to client {product.client!r}, not {o.client!r}")
+        )
+    if o.plant is not None and o.plant not in plants:
+        errors.append(InputError(f, o.row, "plant", f"unknown plant {o.plant!r}"))
+    if o.due < o.release:
+        errors.append(InputError(f, o.row, "due", f"due {o.due} is before release {o.release}"))
+    if o.unit == "batches" and o.quantity != int(o.quantity):
+        errors.append(InputError(f, o.row, "quantity", f"a batch order needs a whole number (got {o.quantity:g})"))
+    return errors
+
+
+def _service_errors(data: ProblemData) -> list[InputError]:
+    """An order that no train could ever serve is an input error, caught before any solve."""
+    errors: list[InputError] = []
+    products = {p.product: p for p in data.products}
+    plants = {p.plant for p in data.plants}
+    for o in data.orders:
+        product = products.get(o.product)
+        if product is None or (o.plant is not None and o.plant not in plants):
+            continue
+        if not structurally_eligible(data, product, o.plant):
+            where = f" at plant {o.plant}" if o.plant else ""
+            errors.append(
+                InputError(
+                    "orders.csv", o.row, "product",
+                    f"no train could ever run {o.product} ({product.modality}){where}: "
+                    "check modality, volume window, qualifications and tech_transfer_days",
+                )
+            )
+        intermediate = products.get(product.intermediate or "")
+        if intermediate is not None and not structurally_eligible(data, intermediate, None):
+            errors.append(
+                InputError(
+                    "orders.csv", o.row, "product",
+                    f"no train could ever run the intermediate {intermediate.product} of {o.product}",
+                )
+            )
+    return errors
+
+
+def validate(data: ProblemData) -> list[InputError]:
+    """Return every cross-table problem of a loaded data set (empty list = valid)."""
+    errors: list[InputError] = []
+    errors += _duplicates("plants.csv", "plant", data.plants, lambda r: r.plant)
+    errors += _duplicates("trains.csv", "train", data.trains, lambda r: r.train)
+    errors += _duplicates("products.csv", "product", data.products, lambda r: r.product)
+    errors += _duplicates("orders.csv", "order", data.orders, lambda r: r.order)
+    errors += _duplicates("qualifications.csv", "plant", data.qualifications, lambda r: (r.product, r.plant))
+    errors += _duplicates("changeovers.csv", "to_product", data.changeovers, lambda r: (r.from_product, r.to_product))
+    errors += _reference_errors(data)
+    if not errors:
+        errors += _service_errors(data)
+    horizon = data.settings.horizon
+    if horizon.end <= horizon.start:
+        errors.append(InputError("settings.toml", None, None, f"horizon.end {horizon.end} is not after horizon.start"))
+    return errors
+
+
+def load_valid(folder) -> ProblemData:
+    """Load and validate a data folder; raise InputErrors with every problem found."""
+    data = load_data(folder)
+    errors = validate(data)
+    if errors:
+        raise InputErrors(errors)
+    return data
