@@ -20,11 +20,11 @@ def _duplicates(file: str, column: str, rows: list, key) -> list[InputError]:
     ]
 
 
-def volume_fits(product: Product, train: Train) -> bool:
-    """Rule 2: the train's working volume lies inside the product's qualified scale window."""
-    if product.min_volume_l is not None and train.volume_l < product.min_volume_l:
+def volume_fits(product: Product, volume_l: float) -> bool:
+    """Rule 2: a train's working volume lies inside the product's qualified scale window."""
+    if product.min_volume_l is not None and volume_l < product.min_volume_l:
         return False
-    return product.max_volume_l is None or train.volume_l <= product.max_volume_l
+    return product.max_volume_l is None or volume_l <= product.max_volume_l
 
 
 def structurally_eligible(data: ProblemData, product: Product, site: str | None) -> list[Train]:
@@ -39,7 +39,7 @@ def structurally_eligible(data: ProblemData, product: Product, site: str | None)
         t
         for t in data.trains
         if t.modality == product.modality
-        and volume_fits(product, t)
+        and volume_fits(product, t.volume_l)
         and (site is None or t.plant == site)
         and (t.plant in qualified or transferable)
     ]
@@ -127,7 +127,9 @@ def _order_errors(o: Order, products: dict[str, Product], plants: set[str]) -> l
         errors.append(InputError(f, o.row, "product", f"unknown product {o.product!r}"))
     elif product.client != o.client:
         errors.append(
-            InputError(f, o.row, "client", f"product {o.product!r} belongs to client {product.client!r}, not {o.client!r}")
+            InputError(
+                f, o.row, "client", f"product {o.product!r} belongs to client {product.client!r}, not {o.client!r}"
+            )
         )
     if o.plant is not None and o.plant not in plants:
         errors.append(InputError(f, o.row, "plant", f"unknown plant {o.plant!r}"))

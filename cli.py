@@ -1,0 +1,150 @@
+"""`planner` command line: thin wiring of Typer commands to the planner steps."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from planner.load import InputErrors
+from planner.pipeline import BUNDLED_DATA, PlanRequest, UsageError, run_solve
+from planner.solve import Progress
+from planner.validate import load_valid
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Capacity planning for a biologics CDMO.")
+out_console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _input_failure(exc: InputErrors) -> typer.Exit:
+    for error in exc.errors:
+        err_console.print(f"error: {error}", markup=False)
+    err_console.print(f"{len(exc.errors)} input problem(s); nothing was written.", markup=False)
+    return typer.Exit(2)
+
+
+def _date(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        err_console.print(f"error: {option} {value!r} is not a date YYYY-MM-DD", markup=False)
+        raise typer.Exit(2) from None
+
+
+def _show_progress(p: Progress) -> None:
+    out_console.print(
+        f"  plan found  objective {p.objective:>16,.0f}  bound {p.best_bound:>16,.0f}  "
+        f"gap {100 * p.gap:7.3f} %  {p.elapsed:7.1f} s",
+        markup=False,
+    )
+
+
+@app.command()
+def solve(
+    data_dir: Annotated[Path, typer.Argument(help="Data folder (default: the bundled data/).")] = BUNDLED_DATA,
+    out: Annotated[Path, typer.Option(help="Plan folder to write.")] = Path("plan"),
+    start: Annotated[str | None, typer.Option(help="Planning start YYYY-MM-DD (default: settings.toml).")] = None,
+    end: Annotated[str | None, typer.Option(help="Planning end, exclusive (default: settings.toml).")] = None,
+    time_limit: Annotated[float | None, typer.Option(help="Seconds of search (default: settings.toml).")] = None,
+    workers: Annotated[int | None, typer.Option(help="CP-SAT workers; 0 = all cores.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed of the search.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress lines.")] = False,
+) -> None:
+    """Plan every order on the trains of the site and write gantt, orders, utilization and summary."""
+    request = PlanRequest(
+        data_dir=data_dir, out=out, start=_date(start, "--start"), end=_date(end, "--end"),
+        time_limit_s=time_limit, workers=workers, seed=seed,
+    )
+    try:
+        outcome = run_solve(request, on_progress=None if quiet else _show_progress, on_stage=_stage(quiet))
+    except InputErrors as exc:
+        raise _input_failure(exc) from None
+    except UsageError as exc:
+        err_console.print(f"error: {exc}", markup=False)
+        raise typer.Exit(2) from None
+    if outcome.plan is None:
+        err_console.print(
+            f"no feasible plan found (solver status {outcome.result.status} after "
+            f"{outcome.result.wall_seconds:.1f} s); nothing was written.",
+            markup=False,
+        )
+        raise typer.Exit(1)
+    _print_summary(outcome.summary, out)
+
+
+def _stage(quiet: bool):
+    def show(message: str) -> None:
+        if not quiet:
+            out_console.print(message, markup=False)
+
+    return show
+
+
+def _print_summary(summary: dict, out: Path) -> None:
+    table = Table(title=f"Plan written to {out}", show_header=False)
+    k = summary["kpis"]
+    gap = "-" if summary["gap"] is None else f"{100 * summary['gap']:.3f} %"
+    rows = [
+        ("solver status", summary["status"]),
+        ("objective / best bound", f"{summary['objective']:,.0f} / {summary['best_bound']:,.0f}"),
+        ("gap", gap),
+        ("wall time", f"{summary['wall_seconds']:.1f} s (first plan {summary['first_solution_seconds']} s)"),
+        ("trains / pools / orders / batches",
+         f"{summary['sizes']['trains']} / {summary['sizes']['pools']} / {summary['sizes']['orders']} / {k['batches']}"),
+        ("firm orders on time", f"{k['firm_on_time']} of {k['firm_orders']}"),
+        ("weighted days late", f"{k['weighted_days_late']:g}"),
+        ("firm orders not fully planned", str(k["unmet_firm_orders"])),
+        ("tentative deals accepted", f"{k['tentative_accepted']} (revenue {k['revenue_accepted']:,.0f} k$)"),
+        ("changeover days", str(k["changeover_days"])),
+    ]
+    for name, value in rows:
+        table.add_row(name, value)
+    out_console.print(table)
+    for u in summary["unmet_firm_orders"]:
+        short = f"{u['unmet_quantity']:g} {u['unit']} short"
+        out_console.print(f"  unmet firm order {u['order']} ({u['status']}, {short}): {u['reason']}", markup=False)
+
+
+@app.command()
+def validate(data_dir: Annotated[Path, typer.Argument(help="Data folder to check.")] = BUNDLED_DATA) -> None:
+    """Check the input tables only; list every problem with file, row and column."""
+    try:
+        data = load_valid(data_dir)
+    except InputErrors as exc:
+        raise _input_failure(exc) from None
+    out_console.print(
+        f"{data_dir}: valid ({len(data.plants)} plants, {len(data.trains)} trains, {len(data.products)} products, "
+        f"{len(data.orders)} orders)",
+        markup=False,
+    )
+
+
+@app.command()
+def check(
+    data_dir: Annotated[Path, typer.Argument(help="Data folder the plan was made from.")],
+    plan_dir: Annotated[Path, typer.Argument(help="Plan folder written by `planner solve`.")],
+) -> None:
+    """Independently re-check a plan against every rule and re-derive its KPIs; exit 1 on any violation."""
+    from planner.check import check_plan
+
+    try:
+        report = check_plan(data_dir, plan_dir)
+    except InputErrors as exc:
+        raise _input_failure(exc) from None
+    for line in report.violations:
+        out_console.print(f"violation: {line}", markup=False)
+    kpis = ", ".join(f"{k}={v:g}" for k, v in report.kpis.items())
+    if report.violations:
+        out_console.print(f"{len(report.violations)} violation(s). Re-derived KPIs: {kpis}", markup=False)
+        raise typer.Exit(1)
+    out_console.print(f"plan OK: every rule holds. Re-derived KPIs: {kpis}", markup=False)
+
+
+if __name__ == "__main__":
+    app()

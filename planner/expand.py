@@ -1,0 +1,216 @@
+"""Expand step: orders → production steps, identical trains → pools, and where each step may run.
+
+The model never sees single trains. Trains of one plant with the same modality, volume, cleaning times
+and downtime are interchangeable, so they form a *pool* whose capacity is its train count; campaigns are
+placed on pools and dealt to concrete trains afterwards (`plan`). This keeps the model size driven by
+orders × pools instead of batches × trains, which is what makes Samsung-scale data tractable.
+
+All times here are whole days counted from the planning start (day 0); the horizon is [0, horizon).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from planner.load import Order, ProblemData, Product, Train
+from planner.validate import volume_fits
+
+FINAL_STEP = {"mAb": "mAb", "ADC": "conjugation", "AAV": "AAV"}
+
+
+@dataclass(frozen=True)
+class Pool:
+    """Interchangeable trains of one plant; the model treats them as one resource of `size` units."""
+
+    id: str
+    plant: str
+    modality: str
+    volume_l: float
+    turnaround_days: int
+    changeover_days: int
+    trains: tuple[str, ...]
+    online: tuple[int, int]
+    downtime: tuple[tuple[int, int, str], ...]
+
+    @property
+    def size(self) -> int:
+        return len(self.trains)
+
+
+@dataclass(frozen=True)
+class Option:
+    """One pool that may run one step of an order, with the window and yield that apply there."""
+
+    pool: Pool
+    earliest: int
+    latest_end: int
+    output: int
+    grams_ceil: int
+    kg_per_batch: float
+    max_batches: int
+    tail: int
+
+
+@dataclass
+class Step:
+    """One production step of an order (mAb, intermediate, conjugation or AAV) and where it may run."""
+
+    order: Order
+    name: str
+    product: Product
+    final: bool
+    demand: int
+    options: list[Option] = field(default_factory=list)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.order.order, self.name)
+
+    @property
+    def cycle(self) -> int:
+        """Days from one batch start to the next inside a campaign (batch plus turnaround)."""
+        return self.product.batch_days + self.options[0].pool.turnaround_days if self.options else 0
+
+
+@dataclass
+class Instance:
+    """Everything the model needs, in day units, derived once from validated data."""
+
+    data: ProblemData
+    start: dt.date
+    end: dt.date
+    horizon: int
+    pools: list[Pool]
+    steps: list[Step]
+    changeovers: dict[tuple[str, str], int]
+
+    def day(self, date: dt.date) -> int:
+        return (date - self.start).days
+
+    def date(self, day: int) -> dt.date:
+        return self.start + dt.timedelta(days=day)
+
+    def steps_of(self, order: str) -> list[Step]:
+        return [s for s in self.steps if s.order.order == order]
+
+
+def build_pools(data: ProblemData, start: dt.date, horizon: int) -> list[Pool]:
+    """Group identical trains (same plant, modality, volume, cleaning times and own downtime) into pools."""
+    plants = {p.plant: p for p in data.plants}
+
+    def clip(a: dt.date, b: dt.date) -> tuple[int, int]:
+        return max(0, (a - start).days), min(horizon, (b - start).days)
+
+    plant_down: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+    train_down: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+    for d in data.downtime:
+        lo, hi = clip(d.start, d.end)
+        if lo < hi:
+            (train_down[d.train] if d.train else plant_down[d.plant]).append((lo, hi, d.reason))
+    groups: dict[tuple, list[Train]] = defaultdict(list)
+    for t in data.trains:
+        own = tuple(sorted(train_down[t.train]))
+        groups[(t.plant, t.modality, t.volume_l, t.turnaround_days, t.changeover_days, own)].append(t)
+    pools: list[Pool] = []
+    names: dict[str, int] = defaultdict(int)
+    for (plant, modality, volume, turnaround, changeover, own), trains in groups.items():
+        p = plants[plant]
+        until = p.online_until or dt.date.max
+        online = clip(p.online_from, until)
+        base = f"{plant}/{modality}-{volume:g}L"
+        names[base] += 1
+        pools.append(
+            Pool(
+                id=base if names[base] == 1 else f"{base}#{names[base]}",
+                plant=plant,
+                modality=modality,
+                volume_l=volume,
+                turnaround_days=turnaround,
+                changeover_days=changeover,
+                trains=tuple(t.train for t in trains),
+                online=online,
+                downtime=tuple(sorted(plant_down[plant] + list(own))),
+            )
+        )
+    return pools
+
+
+def _earliest_at_plant(data: ProblemData, product: Product, order: Order, plant: str) -> dt.date | None:
+    """Rule 3: first day the product may run at a plant (qualified, or after tech transfer); None = never."""
+    for q in data.qualifications:
+        if q.product == product.product and q.plant == plant:
+            return max(q.qualified_from, order.release)
+    if product.tech_transfer_days is None:
+        return None
+    return order.release + dt.timedelta(days=product.tech_transfer_days)
+
+
+def changeover_tail(product: str, pool: Pool, changeovers: dict[tuple[str, str], int]) -> int:
+    """Days reserved after a campaign so that whatever product follows on that train has its cleaning time."""
+    matrix = [d for (a, _), d in changeovers.items() if a == product]
+    return max([pool.turnaround_days, pool.changeover_days, *matrix])
+
+
+def _options(
+    inst_start: dt.date, horizon: int, data: ProblemData, pools: list[Pool], step: Step, site: str | None,
+    changeovers: dict[tuple[str, str], int], demand_for_bound: float,
+) -> list[Option]:
+    product, order = step.product, step.order
+    options: list[Option] = []
+    for pool in pools:
+        if pool.modality != product.modality or (site is not None and pool.plant != site):
+            continue
+        if not volume_fits(product, pool.volume_l):
+            continue
+        first = _earliest_at_plant(data, product, order, pool.plant)
+        if first is None:
+            continue
+        earliest = max(0, (first - inst_start).days, (order.release - inst_start).days, pool.online[0])
+        latest_end = min(horizon, pool.online[1])
+        cycle = product.batch_days + pool.turnaround_days
+        fit = (latest_end - earliest + pool.turnaround_days) // cycle if latest_end > earliest else 0
+        if fit <= 0:
+            continue
+        kg = product.kg_per_batch(pool.volume_l)
+        output = 1 if order.unit == "batches" and step.final else max(1, math.floor(kg * 1000))
+        options.append(
+            Option(
+                pool=pool,
+                earliest=earliest,
+                latest_end=latest_end,
+                output=output,
+                grams_ceil=math.ceil(kg * 1000),
+                kg_per_batch=kg,
+                max_batches=min(fit, math.ceil(demand_for_bound / output)),
+                tail=changeover_tail(product.product, pool, changeovers),
+            )
+        )
+    return options
+
+
+def expand(data: ProblemData, start: dt.date | None = None, end: dt.date | None = None) -> Instance:
+    """Turn validated data into pools and order steps with their eligible options (rules 1-3, 5, 6)."""
+    start = start or data.settings.horizon.start
+    end = end or data.settings.horizon.end
+    horizon = (end - start).days
+    pools = build_pools(data, start, horizon)
+    products = {p.product: p for p in data.products}
+    changeovers = {(c.from_product, c.to_product): c.days for c in data.changeovers}
+    steps: list[Step] = []
+    for order in data.orders:
+        product = products[order.product]
+        demand = round(order.quantity) if order.unit == "batches" else math.ceil(order.quantity * 1000 - 1e-9)
+        final = Step(order, FINAL_STEP[product.modality], product, True, demand)
+        final.options = _options(start, horizon, data, pools, final, order.plant, changeovers, demand)
+        steps.append(final)
+        if product.modality == "ADC" and product.intermediate:
+            inter = Step(order, "intermediate", products[product.intermediate], False, 0)
+            batches = max((math.ceil(demand / o.output) + 1 for o in final.options), default=0)
+            grams = max((o.grams_ceil for o in final.options), default=0)
+            need = batches * grams * (product.intermediate_kg_per_kg or 1.0)
+            inter.options = _options(start, horizon, data, pools, inter, None, changeovers, need)
+            steps.append(inter)
+    return Instance(data, start, end, horizon, pools, steps, changeovers)

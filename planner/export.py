@@ -1,0 +1,120 @@
+"""Export step: write a plan folder atomically.
+
+Everything is written into a temporary sibling folder first and renamed into place only when complete, so
+an interrupted or failed run never leaves a half-written plan or destroys the previous one.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from planner.plan import Plan
+
+GANTT_COLUMNS = [
+    "plant", "train", "order", "client", "product", "modality", "step", "batch", "kind",
+    "start", "end", "kg", "from_product", "note",
+]
+ORDER_COLUMNS = [
+    "order", "client", "product", "firm", "unit", "quantity", "status", "planned_quantity", "unmet_quantity",
+    "batches", "intermediate_batches", "completion", "due", "days_late", "revenue",
+]
+UTILIZATION_COLUMNS = ["plant", "modality", "quarter", "available_days", "busy_days", "changeover_days", "utilization"]
+
+
+def _number(x: float) -> str:
+    return f"{x:g}" if float(x).is_integer() else f"{x:.3f}".rstrip("0")
+
+
+def _write_csv(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({c: "" if row.get(c) is None else row[c] for c in columns})
+
+
+def gantt_rows(plan: Plan) -> list[dict[str, Any]]:
+    inst = plan.instance
+    return [
+        {
+            "plant": t.plant, "train": t.train, "order": t.order, "client": t.client, "product": t.product,
+            "modality": t.modality, "step": t.step, "batch": t.batch, "kind": t.kind,
+            "start": inst.date(t.start).isoformat(), "end": inst.date(t.end).isoformat(),
+            "kg": None if t.kg is None else f"{t.kg:.3f}", "from_product": t.from_product, "note": t.note,
+        }
+        for t in plan.tasks
+    ]
+
+
+def order_rows(plan: Plan) -> list[dict[str, Any]]:
+    return [
+        {
+            "order": o.order, "client": o.client, "product": o.product, "firm": str(o.firm).lower(),
+            "unit": o.unit, "quantity": _number(o.quantity), "status": o.status,
+            "planned_quantity": _number(o.planned_quantity), "unmet_quantity": _number(o.unmet_quantity),
+            "batches": o.batches, "intermediate_batches": o.intermediate_batches,
+            "completion": o.completion.isoformat() if o.completion else None, "due": o.due.isoformat(),
+            "days_late": o.days_late, "revenue": _number(o.revenue),
+        }
+        for o in plan.orders
+    ]
+
+
+def summary(plan: Plan, sizes: dict[str, int], data_dir: Path) -> dict[str, Any]:
+    """The run's facts: solver status, objective, bound, gap, timings, sizes, KPIs, unmet firm orders."""
+    r, inst = plan.result, plan.instance
+    return {
+        "status": r.status,
+        "objective": r.objective,
+        "best_bound": r.best_bound,
+        "gap": None if r.gap is None else round(r.gap, 6),
+        "wall_seconds": round(r.wall_seconds, 3),
+        "first_solution_seconds": None if r.first_solution_seconds is None else round(r.first_solution_seconds, 3),
+        "time_limit_s": r.time_limit_s,
+        "workers": r.workers,
+        "seed": r.seed,
+        "data_dir": str(data_dir),
+        "horizon": {"start": inst.start.isoformat(), "end": inst.end.isoformat()},
+        "sizes": sizes,
+        "objective_terms": r.objective_terms,
+        "kpis": plan.kpis,
+        "unmet_firm_orders": [
+            {"order": o.order, "status": o.status, "unmet_quantity": o.unmet_quantity, "unit": o.unit,
+             "reason": o.reason}
+            for o in plan.orders
+            if o.firm and o.status in ("partial", "unplanned")
+        ],
+    }
+
+
+def write_plan(plan: Plan, out: Path, facts: dict[str, Any]) -> None:
+    """Write gantt.csv, orders.csv, utilization.csv and summary.json into OUT, atomically."""
+    out = Path(out).resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        _write_csv(tmp / "gantt.csv", GANTT_COLUMNS, gantt_rows(plan))
+        _write_csv(tmp / "orders.csv", ORDER_COLUMNS, order_rows(plan))
+        _write_csv(tmp / "utilization.csv", UTILIZATION_COLUMNS, plan.utilization)
+        (tmp / "summary.json").write_text(json.dumps(facts, indent=2) + "\n")
+        replace_folder(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def replace_folder(new: Path, target: Path) -> None:
+    """Swap a finished folder into place; the old one is removed only after the new one is in."""
+    if target.exists():
+        old = target.with_name(f".{target.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        target.rename(old)
+        new.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        new.rename(target)

@@ -1,0 +1,223 @@
+"""Model step: the CP-SAT formulation (see docs/model.md).
+
+Decision unit is the *campaign*: consecutive batches of one order step on one train of a pool. Each
+(step, pool) pair owns a few optional campaign slots; a slot chooses whether it runs, when it starts and how
+many batches it holds. Its interval covers the batches plus a trailing cleaning reserve (`tail`), so that
+pools can be modelled as cumulative resources and trains dealt out afterwards without breaking rule 4.
+
+Built in the order variables → constraints (one function per rule family) → objective.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ortools.sat.python import cp_model
+
+from planner.expand import Instance, Option, Step
+from planner.load import Weights
+
+
+@dataclass
+class Campaign:
+    """Variables of one optional campaign slot of a step on a pool."""
+
+    step: Step
+    option: Option
+    slot: int
+    present: cp_model.IntVar
+    batches: cp_model.IntVar
+    start: cp_model.IntVar
+    interval: cp_model.IntervalVar
+
+    @property
+    def cycle(self) -> int:
+        return self.step.product.batch_days + self.option.pool.turnaround_days
+
+    def last_batch_end(self) -> cp_model.LinearExpr:
+        """Day the campaign's last batch ends (exclusive), without the cleaning reserve."""
+        return self.start + self.cycle * self.batches - self.option.pool.turnaround_days
+
+    def last_batch_start(self) -> cp_model.LinearExpr:
+        return self.start + self.cycle * self.batches - self.cycle
+
+
+@dataclass
+class StepVars:
+    """Per-step aggregates: output and (final steps) completion, lateness, unmet share, acceptance."""
+
+    step: Step
+    campaigns: list[Campaign] = field(default_factory=list)
+    supplied: cp_model.LinearExpr | int = 0
+    completion: cp_model.IntVar | None = None
+    days_late: cp_model.IntVar | None = None
+    unmet_permille: cp_model.IntVar | None = None
+    accepted: cp_model.IntVar | None = None
+
+
+@dataclass
+class PlanModel:
+    """A built CP-SAT model plus the variables needed to read a plan back out of a solution."""
+
+    instance: Instance
+    weights: Weights
+    model: cp_model.CpModel
+    steps: dict[tuple[str, str], StepVars]
+    campaigns: list[Campaign]
+    objective_terms: dict[str, cp_model.LinearExpr] = field(default_factory=dict)
+
+
+def _campaign_variables(m: cp_model.CpModel, inst: Instance, step: Step, max_per_pool: int) -> list[Campaign]:
+    campaigns: list[Campaign] = []
+    for option in step.options:
+        pool = option.pool
+        cycle = step.product.batch_days + pool.turnaround_days
+        slots = min(max_per_pool, pool.size, option.max_batches)
+        for k in range(slots):
+            name = f"{step.order.order}/{step.name}@{pool.id}#{k}"
+            present = m.new_bool_var(f"x[{name}]")
+            batches = m.new_int_var(0, option.max_batches, f"n[{name}]")
+            start = m.new_int_var(option.earliest, option.latest_end - step.product.batch_days, f"s[{name}]")
+            size = cycle * batches - pool.turnaround_days + option.tail
+            end = m.new_int_var(option.earliest, inst.horizon + option.tail, f"e[{name}]")
+            interval = m.new_optional_interval_var(start, size, end, present, f"i[{name}]")
+            campaigns.append(Campaign(step, option, k, present, batches, start, interval))
+    return campaigns
+
+
+def _campaign_shape(m: cp_model.CpModel, campaigns: list[Campaign]) -> None:
+    """A present campaign holds ≥1 batch and ends inside its window; identical slots are ordered."""
+    for c in campaigns:
+        m.add(c.batches >= 1).only_enforce_if(c.present)
+        m.add(c.batches == 0).only_enforce_if(~c.present)
+        m.add(c.last_batch_end() <= c.option.latest_end).only_enforce_if(c.present)
+        m.add(c.start == c.option.earliest).only_enforce_if(~c.present)
+    by_pool: dict[tuple, list[Campaign]] = {}
+    for c in campaigns:
+        by_pool.setdefault((c.step.key, c.option.pool.id), []).append(c)
+    for slots in by_pool.values():
+        for a, b in zip(slots, slots[1:], strict=False):
+            m.add_implication(b.present, a.present)
+            m.add(a.start <= b.start).only_enforce_if(b.present)
+
+
+def _pool_capacity(m: cp_model.CpModel, inst: Instance, campaigns: list[Campaign]) -> None:
+    """Rules 2 and 4 at pool level: at most `size` campaigns at once, none during downtime."""
+    by_pool: dict[str, list[Campaign]] = {}
+    for c in campaigns:
+        by_pool.setdefault(c.option.pool.id, []).append(c)
+    for pool in inst.pools:
+        used = by_pool.get(pool.id, [])
+        if not used:
+            continue
+        down = [m.new_fixed_size_interval_var(lo, hi - lo, f"down[{pool.id}@{lo}]") for lo, hi, _ in pool.downtime]
+        intervals = [c.interval for c in used]
+        if pool.size == 1:
+            m.add_no_overlap(intervals + down)
+        else:
+            m.add_cumulative(intervals + down, [1] * len(intervals) + [pool.size] * len(down), pool.size)
+
+
+def _step_output(m: cp_model.CpModel, sv: StepVars) -> None:
+    sv.supplied = sum(c.option.output * c.batches for c in sv.campaigns)
+
+
+def _demand(m: cp_model.CpModel, inst: Instance, sv: StepVars) -> None:
+    """Rule 1 and the firm/tentative split: firm shortfall is measured, tentative is all or nothing."""
+    step = sv.step
+    order = step.order
+    surplus = max((c.option.output for c in sv.campaigns), default=1) - 1
+    m.add(sv.supplied <= step.demand + surplus)
+    if order.firm:
+        unmet = m.new_int_var(0, step.demand, f"unmet[{order.order}]")
+        m.add(unmet >= step.demand - sv.supplied)
+        sv.unmet_permille = m.new_int_var(0, 1000, f"unmet_pm[{order.order}]")
+        m.add(sv.unmet_permille * step.demand >= 1000 * unmet)
+    else:
+        sv.accepted = m.new_bool_var(f"accept[{order.order}]")
+        m.add(sv.supplied >= step.demand).only_enforce_if(sv.accepted)
+        for c in sv.campaigns:
+            m.add_implication(c.present, sv.accepted)
+        if not sv.campaigns:
+            m.add(sv.accepted == 0)
+
+
+def _completion(m: cp_model.CpModel, inst: Instance, sv: StepVars) -> None:
+    """Completion is the end of the last final-step batch; lateness counts days past due."""
+    order = sv.step.order
+    due = inst.day(order.due)
+    sv.completion = m.new_int_var(0, inst.horizon, f"done[{order.order}]")
+    for c in sv.campaigns:
+        m.add(sv.completion >= c.last_batch_end()).only_enforce_if(c.present)
+    sv.days_late = m.new_int_var(0, max(0, inst.horizon - due), f"late[{order.order}]")
+    m.add(sv.days_late >= sv.completion - due)
+    if sv.accepted is not None:
+        m.add(sv.completion <= due).only_enforce_if(sv.accepted)
+
+
+def _adc_link(m: cp_model.CpModel, inst: Instance, conj: StepVars, inter: StepVars) -> None:
+    """Rule 5: enough intermediate, released before and held no longer than allowed before conjugation.
+
+    Sufficient for FIFO consumption: every conjugation batch starts ≥ release after the *last*
+    intermediate end and ≤ max_hold after the *first* intermediate end, so any pairing is valid.
+    """
+    product = conj.step.product
+    ratio_milli = round((product.intermediate_kg_per_kg or 1.0) * 1000 + 0.4999)
+    need = sum(c.option.grams_ceil * c.batches for c in conj.campaigns)
+    m.add(1000 * inter.supplied >= ratio_milli * need)
+    surplus = max((c.option.output for c in inter.campaigns), default=1)
+    m.add(1000 * inter.supplied < ratio_milli * need + 1000 * surplus)
+    name = conj.step.order.order
+    first_end = m.new_int_var(0, inst.horizon, f"int_first_end[{name}]")
+    last_end = m.new_int_var(0, inst.horizon, f"int_last_end[{name}]")
+    for c in inter.campaigns:
+        m.add(first_end <= c.start + c.step.product.batch_days).only_enforce_if(c.present)
+        m.add(last_end >= c.last_batch_end()).only_enforce_if(c.present)
+    conj_present = sum(c.present for c in conj.campaigns)
+    for c in inter.campaigns:
+        m.add(conj_present >= 1).only_enforce_if(c.present)
+    for c in conj.campaigns:
+        m.add(c.start >= last_end + (product.release_days or 0)).only_enforce_if(c.present)
+        m.add(c.last_batch_start() <= first_end + (product.max_hold_days or 0)).only_enforce_if(c.present)
+
+
+def _objective(m: cp_model.CpModel, pm: PlanModel) -> None:
+    """Weighted sum realising the priority: unmet firm ≫ firm lateness ≫ tentative revenue ≫ changeovers."""
+    w = pm.weights
+    finals = [sv for sv in pm.steps.values() if sv.step.final]
+    unmet = sum(sv.unmet_permille for sv in finals if sv.unmet_permille is not None)
+    late = sum(round(sv.step.order.weight * w.late_day) * sv.days_late for sv in finals if sv.step.order.firm)
+    revenue = sum(round(sv.step.order.revenue) * sv.accepted for sv in finals if sv.accepted is not None)
+    changeover = sum(c.option.pool.changeover_days * c.present for c in pm.campaigns)
+    pm.objective_terms = {
+        "unmet_permille": unmet,
+        "late": late,
+        "revenue": revenue,
+        "changeover_days": changeover,
+    }
+    m.minimize(w.unmet_permille * unmet + late - w.revenue_k * revenue + w.changeover_day * changeover)
+
+
+def build_model(inst: Instance, weights: Weights, max_campaigns_per_pool: int = 3) -> PlanModel:
+    """Build the full CP-SAT model for an expanded instance."""
+    m = cp_model.CpModel()
+    steps: dict[tuple[str, str], StepVars] = {}
+    campaigns: list[Campaign] = []
+    for step in inst.steps:
+        sv = StepVars(step, _campaign_variables(m, inst, step, max_campaigns_per_pool))
+        steps[step.key] = sv
+        campaigns += sv.campaigns
+    pm = PlanModel(inst, weights, m, steps, campaigns)
+    _campaign_shape(m, campaigns)
+    _pool_capacity(m, inst, campaigns)
+    for sv in steps.values():
+        _step_output(m, sv)
+    for sv in steps.values():
+        if sv.step.final:
+            _demand(m, inst, sv)
+            _completion(m, inst, sv)
+            inter = steps.get((sv.step.order.order, "intermediate"))
+            if inter is not None:
+                _adc_link(m, inst, sv, inter)
+    _objective(m, pm)
+    return pm

@@ -1,0 +1,96 @@
+"""The one-way flow load → validate → expand → model → solve → plan → export, as one call.
+
+Kept apart from `cli.py` so tests, benchmarks and later what-if sweeps run exactly what the CLI runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from planner.expand import expand
+from planner.export import summary, write_plan
+from planner.model import build_model
+from planner.plan import Plan, build_plan
+from planner.solve import Progress, SolveResult, solve
+from planner.validate import load_valid
+
+BUNDLED_DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+class UsageError(Exception):
+    """A command-line request that cannot be honoured (exit code 2), as opposed to bad input data."""
+
+
+@dataclass
+class PlanRequest:
+    data_dir: Path = BUNDLED_DATA
+    out: Path | None = None
+    start: dt.date | None = None
+    end: dt.date | None = None
+    time_limit_s: float | None = None
+    workers: int | None = None
+    seed: int | None = None
+
+
+@dataclass
+class Outcome:
+    result: SolveResult
+    plan: Plan | None
+    summary: dict[str, Any] | None
+    sizes: dict[str, int]
+
+
+def _check_out(data_dir: Path, out: Path) -> None:
+    data_dir, out = data_dir.resolve(), out.resolve()
+    if out == data_dir or data_dir in out.parents:
+        raise UsageError(f"--out {out} lies inside the data folder {data_dir}; choose a folder outside it")
+    if out in data_dir.parents:
+        raise UsageError(f"--out {out} contains the data folder {data_dir}; it would be replaced")
+
+
+def run_solve(
+    request: PlanRequest,
+    on_progress: Callable[[Progress], None] | None = None,
+    on_stage: Callable[[str], None] | None = None,
+) -> Outcome:
+    """Plan a data folder end to end; write the plan folder when `request.out` is set and a plan exists."""
+    say = on_stage or (lambda _: None)
+    if request.out is not None:
+        _check_out(request.data_dir, request.out)
+    data = load_valid(request.data_dir)
+    settings = data.settings
+    start = request.start or settings.horizon.start
+    end = request.end or settings.horizon.end
+    if end <= start:
+        raise UsageError(f"planning end {end} is not after start {start}")
+    inst = expand(data, start, end)
+    pm = build_model(inst, settings.weights, settings.solver.max_campaigns_per_pool)
+    sizes = {
+        "plants": len(data.plants),
+        "trains": len(data.trains),
+        "pools": len(inst.pools),
+        "orders": len(data.orders),
+        "steps": len(inst.steps),
+        "campaign_slots": len(pm.campaigns),
+    }
+    time_limit = request.time_limit_s if request.time_limit_s is not None else settings.solver.time_limit_s
+    workers = request.workers if request.workers is not None else settings.solver.workers
+    seed = request.seed if request.seed is not None else settings.solver.seed
+    say(
+        f"Planning {start}..{end}: {sizes['trains']} trains in {sizes['pools']} pools, {sizes['orders']} orders, "
+        f"{sizes['campaign_slots']} campaign slots; time limit {time_limit:g} s"
+    )
+    result = solve(pm, time_limit_s=time_limit, workers=workers, seed=seed, on_progress=on_progress)
+    if not result.has_plan:
+        return Outcome(result, None, None, sizes)
+    plan = build_plan(inst, result)
+    sizes["campaigns"] = len(result.campaigns)
+    sizes["batches"] = int(plan.kpis["batches"])
+    facts = summary(plan, sizes, request.data_dir)
+    if request.out is not None:
+        write_plan(plan, request.out, facts)
+    return Outcome(result, plan, facts, sizes)
