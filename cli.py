@@ -54,12 +54,13 @@ def solve(
     time_limit: Annotated[float | None, typer.Option(help="Seconds of search (default: settings.toml).")] = None,
     workers: Annotated[int | None, typer.Option(help="CP-SAT workers; 0 = all cores.")] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed of the search.")] = None,
+    method: Annotated[str, typer.Option(help="cpsat (default) or greedy (the EDD baseline alone).")] = "cpsat",
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress lines.")] = False,
 ) -> None:
     """Plan every order on the trains of the site and write gantt, orders, utilization and summary."""
     request = PlanRequest(
         data_dir=data_dir, out=out, start=_date(start, "--start"), end=_date(end, "--end"),
-        time_limit_s=time_limit, workers=workers, seed=seed,
+        time_limit_s=time_limit, workers=workers, seed=seed, method=method,
     )
     try:
         outcome = run_solve(request, on_progress=None if quiet else _show_progress, on_stage=_stage(quiet))
@@ -90,9 +91,10 @@ def _print_summary(summary: dict, out: Path) -> None:
     table = Table(title=f"Plan written to {out}", show_header=False)
     k = summary["kpis"]
     gap = "-" if summary["gap"] is None else f"{100 * summary['gap']:.3f} %"
+    bound = "not searched" if summary["best_bound"] is None else f"{summary['best_bound']:,.0f}"
     rows = [
         ("solver status", summary["status"]),
-        ("objective / best bound", f"{summary['objective']:,.0f} / {summary['best_bound']:,.0f}"),
+        ("objective / best bound", f"{summary['objective']:,.0f} / {bound}"),
         ("gap", gap),
         ("wall time", f"{summary['wall_seconds']:.1f} s (first plan {summary['first_solution_seconds']} s)"),
         ("trains / pools / orders / batches",

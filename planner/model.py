@@ -18,6 +18,16 @@ from planner.expand import Instance, Option, Step
 from planner.load import Weights
 
 
+@dataclass(frozen=True)
+class ChosenCampaign:
+    """A campaign the solver decided to run: which step, which pool, first day, number of batches."""
+
+    step: Step
+    option: Option
+    start: int
+    batches: int
+
+
 @dataclass
 class Campaign:
     """Variables of one optional campaign slot of a step on a pool."""
@@ -28,6 +38,7 @@ class Campaign:
     present: cp_model.IntVar
     batches: cp_model.IntVar
     start: cp_model.IntVar
+    end: cp_model.IntVar
     interval: cp_model.IntervalVar
 
     @property
@@ -51,8 +62,11 @@ class StepVars:
     supplied: cp_model.LinearExpr | int = 0
     completion: cp_model.IntVar | None = None
     days_late: cp_model.IntVar | None = None
+    unmet: cp_model.IntVar | None = None
     unmet_permille: cp_model.IntVar | None = None
     accepted: cp_model.IntVar | None = None
+    first_end: cp_model.IntVar | None = None
+    last_end: cp_model.IntVar | None = None
 
 
 @dataclass
@@ -81,7 +95,7 @@ def _campaign_variables(m: cp_model.CpModel, inst: Instance, step: Step, max_per
             size = cycle * batches - pool.turnaround_days + option.tail
             end = m.new_int_var(option.earliest, inst.horizon + option.tail, f"e[{name}]")
             interval = m.new_optional_interval_var(start, size, end, present, f"i[{name}]")
-            campaigns.append(Campaign(step, option, k, present, batches, start, interval))
+            campaigns.append(Campaign(step, option, k, present, batches, start, end, interval))
     return campaigns
 
 
@@ -129,10 +143,10 @@ def _demand(m: cp_model.CpModel, inst: Instance, sv: StepVars) -> None:
     surplus = max((c.option.output for c in sv.campaigns), default=1) - 1
     m.add(sv.supplied <= step.demand + surplus)
     if order.firm:
-        unmet = m.new_int_var(0, step.demand, f"unmet[{order.order}]")
-        m.add(unmet >= step.demand - sv.supplied)
+        sv.unmet = m.new_int_var(0, step.demand, f"unmet[{order.order}]")
+        m.add(sv.unmet >= step.demand - sv.supplied)
         sv.unmet_permille = m.new_int_var(0, 1000, f"unmet_pm[{order.order}]")
-        m.add(sv.unmet_permille * step.demand >= 1000 * unmet)
+        m.add(sv.unmet_permille * step.demand >= 1000 * sv.unmet)
     else:
         sv.accepted = m.new_bool_var(f"accept[{order.order}]")
         m.add(sv.supplied >= step.demand).only_enforce_if(sv.accepted)
@@ -168,8 +182,8 @@ def _adc_link(m: cp_model.CpModel, inst: Instance, conj: StepVars, inter: StepVa
     surplus = max((c.option.output for c in inter.campaigns), default=1)
     m.add(1000 * inter.supplied < ratio_milli * need + 1000 * surplus)
     name = conj.step.order.order
-    first_end = m.new_int_var(0, inst.horizon, f"int_first_end[{name}]")
-    last_end = m.new_int_var(0, inst.horizon, f"int_last_end[{name}]")
+    first_end = inter.first_end = m.new_int_var(0, inst.horizon, f"int_first_end[{name}]")
+    last_end = inter.last_end = m.new_int_var(0, inst.horizon, f"int_last_end[{name}]")
     for c in inter.campaigns:
         m.add(first_end <= c.start + c.step.product.batch_days).only_enforce_if(c.present)
         m.add(last_end >= c.last_batch_end()).only_enforce_if(c.present)
@@ -221,3 +235,45 @@ def build_model(inst: Instance, weights: Weights, max_campaigns_per_pool: int = 
                 _adc_link(m, inst, sv, inter)
     _objective(m, pm)
     return pm
+
+
+def add_hints(pm: PlanModel, chosen: list[ChosenCampaign]) -> None:
+    """Give CP-SAT a complete, feasible starting plan (e.g. the greedy one) so it never starts from nothing."""
+    inst = pm.instance
+    by_slot: dict[tuple, list[ChosenCampaign]] = {}
+    for c in chosen:
+        by_slot.setdefault((c.step.key, c.option.pool.id), []).append(c)
+    for group in by_slot.values():
+        group.sort(key=lambda c: c.start)
+    value: dict[int, tuple[int, int]] = {}
+    for c in pm.campaigns:
+        group = by_slot.get((c.step.key, c.option.pool.id), [])
+        if c.slot < len(group):
+            value[id(c)] = (group[c.slot].start, group[c.slot].batches)
+    for c in pm.campaigns:
+        start, batches = value.get(id(c), (c.option.earliest, 0))
+        m = pm.model
+        m.add_hint(c.present, batches > 0)
+        m.add_hint(c.batches, batches)
+        m.add_hint(c.start, start)
+        size = c.cycle * batches - c.option.pool.turnaround_days + c.option.tail
+        m.add_hint(c.end, start + size if batches else c.option.earliest)
+    for sv in pm.steps.values():
+        runs = [value[id(c)] for c in sv.campaigns if id(c) in value]
+        ends = [s + (sv.step.product.batch_days + c.option.pool.turnaround_days) * n - c.option.pool.turnaround_days
+                for c in sv.campaigns if id(c) in value for s, n in [value[id(c)]]]
+        supplied = sum(c.option.output * value[id(c)][1] for c in sv.campaigns if id(c) in value)
+        if sv.completion is not None:
+            done = max(ends, default=0)
+            pm.model.add_hint(sv.completion, done)
+            pm.model.add_hint(sv.days_late, max(0, done - inst.day(sv.step.order.due)))
+        if sv.unmet is not None:
+            unmet = max(0, sv.step.demand - supplied)
+            pm.model.add_hint(sv.unmet, unmet)
+            pm.model.add_hint(sv.unmet_permille, -(-1000 * unmet // sv.step.demand))
+        if sv.accepted is not None:
+            pm.model.add_hint(sv.accepted, bool(runs) and supplied >= sv.step.demand)
+        if sv.first_end is not None:
+            firsts = [s + sv.step.product.batch_days for c in sv.campaigns if id(c) in value for s, _ in [value[id(c)]]]
+            pm.model.add_hint(sv.first_end, min(firsts, default=0))
+            pm.model.add_hint(sv.last_end, max(ends, default=0))

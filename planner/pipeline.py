@@ -13,11 +13,13 @@ from typing import Any
 
 from planner.expand import expand
 from planner.export import summary, write_plan
-from planner.model import build_model
+from planner.greedy import greedy_campaigns
+from planner.model import add_hints, build_model
 from planner.plan import Plan, build_plan
-from planner.solve import Progress, SolveResult, solve
+from planner.solve import Progress, SolveResult, greedy_result, solve
 from planner.validate import load_valid
 
+METHODS = ("cpsat", "greedy")
 BUNDLED_DATA = Path(__file__).resolve().parent.parent / "data"
 
 
@@ -34,6 +36,7 @@ class PlanRequest:
     time_limit_s: float | None = None
     workers: int | None = None
     seed: int | None = None
+    method: str = "cpsat"
 
 
 @dataclass
@@ -65,6 +68,8 @@ def run_solve(
     settings = data.settings
     start = request.start or settings.horizon.start
     end = request.end or settings.horizon.end
+    if request.method not in METHODS:
+        raise UsageError(f"unknown method {request.method!r}; choose one of {', '.join(METHODS)}")
     if end <= start:
         raise UsageError(f"planning end {end} is not after start {start}")
     inst = expand(data, start, end)
@@ -84,7 +89,12 @@ def run_solve(
         f"Planning {start}..{end}: {sizes['trains']} trains in {sizes['pools']} pools, {sizes['orders']} orders, "
         f"{sizes['campaign_slots']} campaign slots; time limit {time_limit:g} s"
     )
-    result = solve(pm, time_limit_s=time_limit, workers=workers, seed=seed, on_progress=on_progress)
+    warm = greedy_campaigns(inst, settings.solver.max_campaigns_per_pool)
+    if request.method == "greedy":
+        result = greedy_result(pm, warm, time_limit_s=time_limit, workers=workers, seed=seed)
+    else:
+        add_hints(pm, warm)
+        result = solve(pm, time_limit_s=time_limit, workers=workers, seed=seed, on_progress=on_progress)
     if not result.has_plan:
         return Outcome(result, None, None, sizes)
     plan = build_plan(inst, result)

@@ -12,7 +12,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from planner.expand import FINAL_STEP, Instance
-from planner.solve import ChosenCampaign, SolveResult
+from planner.model import ChosenCampaign
+from planner.solve import SolveResult
 
 
 @dataclass
