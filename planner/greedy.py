@@ -68,6 +68,7 @@ class _Window:
 def _place_step(state: _State, step: Step, demand: int, window: _Window, cap: int) -> int:
     """Place batches one at a time where the next batch ends earliest; return the units still missing."""
     remaining = demand
+    biggest = max((o.output for o in step.options), default=1)
     slots: dict[str, int] = {}
     mine: dict[str, _Campaign] = {}
     while remaining > 0:
@@ -85,13 +86,13 @@ def _place_step(state: _State, step: Step, demand: int, window: _Window, cap: in
                     start = c.start + c.cycle * c.batches
                     ok = start + bd <= latest_end and start <= latest_start
                     if ok and _clear_of_downtime(option, c.reserve_end(), c.reserve_end(c.batches + 1)) is None:
-                        key = (start + bd, 0, -option.output)
+                        key = (start + bd * biggest / option.output, 0, -option.output)
                         if best is None or key < best[0]:
                             best = (key, option, train, c)
                 if open_slots > 0:
                     start = _first_start(option, max(earliest, state.free_at[train]), bd + option.tail)
                     if start + bd <= latest_end and start <= latest_start:
-                        key = (start + bd, 1, -option.output)
+                        key = (start + bd * biggest / option.output, 1, -option.output)
                         if best is None or key < best[0]:
                             best = (key, option, train, start)
         if best is None:

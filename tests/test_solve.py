@@ -121,3 +121,24 @@ def test_bundled_fixture_plans_and_checks(tiny: Path, tmp_path: Path) -> None:
     outcome = solve_checked(tiny, tmp_path / "plan")
     assert outcome.result.status == "OPTIMAL"
     assert outcome.plan is not None and outcome.plan.kpis["firm_on_time"] == 3
+
+
+def test_greedy_baseline_is_checked_and_scored(tmp_path: Path) -> None:
+    """EDD dispatch on the single-train instance finds the same plan as CP-SAT: objective 8050, not searched."""
+    data = write_instance(tmp_path / "d", plants=[PLANT], trains=[TRAIN], products=[PRODUCT_A],
+                          orders=[O1], qualifications=QUALS[:1])
+    outcome = solve_checked(data, tmp_path / "plan", method="greedy")
+    assert (outcome.result.status, outcome.result.objective, outcome.result.best_bound) == ("GREEDY", 8050, None)
+    assert outcome.summary["gap"] is None
+
+
+def test_greedy_serves_firm_first_and_declines_late_deal(tmp_path: Path) -> None:
+    """Greedy places firm O1 first (days 0-34), so the deal due day 20 no longer fits and is declined, even
+    though CP-SAT accepts it at revenue 100,000 (see above): the baseline is honest, not optimal."""
+    deal = {"order": "T1", "client": "C2", "product": "B", "quantity": 10, "unit": "kg", "release": "2027-01-01",
+            "due": "2027-01-21", "weight": 0, "firm": "false", "revenue": 100000}
+    data = write_instance(tmp_path / "d", plants=[PLANT], trains=[TRAIN], products=[PRODUCT_A, PRODUCT_B],
+                          orders=[O1, deal], qualifications=QUALS)
+    outcome = solve_checked(data, tmp_path / "plan", method="greedy")
+    assert outcome.result.objective == 8050
+    assert {o.order: o.status for o in outcome.plan.orders} == {"O1": "late", "T1": "declined"}
