@@ -39,6 +39,23 @@ class Pool:
     def size(self) -> int:
         return len(self.trains)
 
+    def down_spans(self) -> list[tuple[int, int]]:
+        """Downtime as disjoint day spans inside the online window (plant and own downtime may overlap)."""
+        lo, hi = self.online
+        merged: list[tuple[int, int]] = []
+        for a, b in sorted((max(a, lo), min(b, hi)) for a, b, _ in self.downtime):
+            if a >= b:
+                continue
+            if merged and a <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+            else:
+                merged.append((a, b))
+        return merged
+
+    def available_days(self) -> int:
+        """Days one train of the pool may run: online inside the horizon, minus downtime."""
+        return max(0, self.online[1] - self.online[0]) - sum(b - a for a, b in self.down_spans())
+
 
 @dataclass(frozen=True)
 class Option:

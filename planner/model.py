@@ -125,6 +125,11 @@ def _pool_capacity(m: cp_model.CpModel, inst: Instance, campaigns: list[Campaign
         if not used:
             continue
         down = [m.new_fixed_size_interval_var(lo, hi - lo, f"down[{pool.id}@{lo}]") for lo, hi, _ in pool.downtime]
+        reach = max(c.option.tail for c in used)
+        m.add(
+            sum(c.cycle * c.batches + (c.option.tail - pool.turnaround_days) * c.present for c in used)
+            <= pool.size * (pool.available_days() + reach)
+        )
         intervals = [c.interval for c in used]
         if pool.size == 1:
             m.add_no_overlap(intervals + down)

@@ -215,17 +215,6 @@ def _overlap(a: int, b: int, lo: int, hi: int) -> int:
     return max(0, min(b, hi) - max(a, lo))
 
 
-def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Union of day intervals, so overlapping plant and train downtime is not counted twice."""
-    merged: list[tuple[int, int]] = []
-    for a, b in sorted(s for s in spans if s[0] < s[1]):
-        if merged and a <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
-        else:
-            merged.append((a, b))
-    return merged
-
-
 def _utilization(inst: Instance, tasks: list[Task]) -> list[dict]:
     by_train: dict[str, list[Task]] = defaultdict(list)
     for t in tasks:
@@ -233,7 +222,7 @@ def _utilization(inst: Instance, tasks: list[Task]) -> list[dict]:
     rows: dict[tuple[str, str, str], dict] = {}
     for pool in inst.pools:
         lo_on, hi_on = pool.online
-        down_spans = _merge([(max(a, lo_on), min(b, hi_on)) for a, b, _ in pool.downtime])
+        down_spans = pool.down_spans()
         for label, q0, q1 in _quarters(inst):
             key = (pool.plant, pool.modality, label)
             row = rows.setdefault(key, {"plant": pool.plant, "modality": pool.modality, "quarter": label,
