@@ -67,6 +67,7 @@ class StepVars:
     accepted: cp_model.IntVar | None = None
     first_end: cp_model.IntVar | None = None
     last_end: cp_model.IntVar | None = None
+    full: cp_model.IntVar | None = None
 
 
 @dataclass
@@ -174,6 +175,49 @@ def _completion(m: cp_model.CpModel, inst: Instance, sv: StepVars) -> None:
         m.add(sv.completion <= due).only_enforce_if(sv.accepted)
 
 
+def fastest_completion(step: Step, demand: int, cap: int, not_before: int = 0) -> int | None:
+    """Earliest day a step could deliver `demand` units if every campaign slot ran from its earliest day.
+
+    Ignores other orders, downtime and pool capacity, so it is a valid lower bound on completion; None when
+    the options cannot deliver that much at all.
+    """
+    events: list[tuple[int, int]] = []
+    bd = step.product.batch_days
+    for o in step.options:
+        cycle = bd + o.pool.turnaround_days
+        first = max(o.earliest, not_before)
+        for _ in range(min(cap, o.pool.size, o.max_batches)):
+            for i in range(o.max_batches):
+                end = first + i * cycle + bd
+                if end > o.latest_end:
+                    break
+                events.append((end, o.output))
+    events.sort()
+    total = 0
+    for end, output in events:
+        total += output
+        if total >= demand:
+            return end
+    return None
+
+
+def _forced_lateness(m: cp_model.CpModel, inst: Instance, sv: StepVars, lower_completion: int | None) -> None:
+    """Tell the LP the lateness no plan can avoid when a firm order is served in full (a valid cut).
+
+    Without it the relaxation sees no cost in lateness and the reported bound is far from the plan.
+    """
+    if lower_completion is None or sv.unmet_permille is None or sv.days_late is None:
+        return
+    forced = lower_completion - inst.day(sv.step.order.due)
+    if forced <= 0:
+        return
+    full = m.new_bool_var(f"full[{sv.step.order.order}]")
+    m.add(sv.unmet_permille == 0).only_enforce_if(full)
+    m.add(sv.unmet_permille >= 1).only_enforce_if(~full)
+    m.add(sv.days_late >= forced).only_enforce_if(full)
+    sv.full = full
+
+
 def _adc_link(m: cp_model.CpModel, inst: Instance, conj: StepVars, inter: StepVars) -> None:
     """Rule 5: enough intermediate, released before and held no longer than allowed before conjugation.
 
@@ -217,6 +261,21 @@ def _objective(m: cp_model.CpModel, pm: PlanModel) -> None:
     m.minimize(w.unmet_permille * unmet + late - w.revenue_k * revenue + w.changeover_day * changeover)
 
 
+def _lower_completion(final: StepVars, inter: StepVars | None, cap: int) -> int | None:
+    """Lower bound on the completion of a fully served order (ADC: intermediate, release, then conjugation)."""
+    step = final.step
+    if inter is None:
+        return fastest_completion(step, step.demand, cap)
+    product = step.product
+    grams = min((o.grams_ceil for o in step.options), default=0)
+    need_grams = step.demand * grams if step.order.unit == "batches" else step.demand
+    need = int(need_grams * (product.intermediate_kg_per_kg or 1.0))
+    inter_done = fastest_completion(inter.step, max(1, need), cap)
+    if inter_done is None:
+        return None
+    return fastest_completion(step, step.demand, cap, inter_done + (product.release_days or 0))
+
+
 def build_model(inst: Instance, weights: Weights, max_campaigns_per_pool: int = 3) -> PlanModel:
     """Build the full CP-SAT model for an expanded instance."""
     m = cp_model.CpModel()
@@ -238,6 +297,7 @@ def build_model(inst: Instance, weights: Weights, max_campaigns_per_pool: int = 
             inter = steps.get((sv.step.order.order, "intermediate"))
             if inter is not None:
                 _adc_link(m, inst, sv, inter)
+            _forced_lateness(m, inst, sv, _lower_completion(sv, inter, max_campaigns_per_pool))
     _objective(m, pm)
     return pm
 
@@ -276,6 +336,8 @@ def add_hints(pm: PlanModel, chosen: list[ChosenCampaign]) -> None:
             unmet = max(0, sv.step.demand - supplied)
             pm.model.add_hint(sv.unmet, unmet)
             pm.model.add_hint(sv.unmet_permille, -(-1000 * unmet // sv.step.demand))
+            if sv.full is not None:
+                pm.model.add_hint(sv.full, unmet == 0)
         if sv.accepted is not None:
             pm.model.add_hint(sv.accepted, bool(runs) and supplied >= sv.step.demand)
         if sv.first_end is not None:
