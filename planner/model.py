@@ -125,7 +125,7 @@ def _pool_capacity(m: cp_model.CpModel, inst: Instance, campaigns: list[Campaign
         used = by_pool.get(pool.id, [])
         if not used:
             continue
-        down = [m.new_fixed_size_interval_var(lo, hi - lo, f"down[{pool.id}@{lo}]") for lo, hi, _ in pool.downtime]
+        down = [m.new_fixed_size_interval_var(lo, hi - lo, f"down[{pool.id}@{lo}]") for lo, hi in pool.down_spans()]
         reach = max(c.option.tail for c in used)
         m.add(
             sum(c.cycle * c.batches + (c.option.tail - pool.turnaround_days) * c.present for c in used)

@@ -108,7 +108,7 @@ def _batch_tasks(inst: Instance, dealt: list[tuple[ChosenCampaign, str]]) -> lis
                 Task(
                     plant=pool.plant, train=train, kind="batch", start=start, end=start + step.product.batch_days,
                     order=step.order.order, client=step.order.client, product=step.product.product,
-                    modality=pool.modality, step=step.name, kg=round(c.option.kg_per_batch, 3),
+                    modality=pool.modality, step=step.name, kg=c.option.kg_per_batch,
                 )
             )
     numbered: dict[tuple[str, str], int] = defaultdict(int)

@@ -142,3 +142,20 @@ def test_greedy_serves_firm_first_and_declines_late_deal(tmp_path: Path) -> None
     outcome = solve_checked(data, tmp_path / "plan", method="greedy")
     assert outcome.result.objective == 8050
     assert {o.order: o.status for o in outcome.plan.orders} == {"O1": "late", "T1": "declined"}
+
+
+def test_overlapping_plant_and_train_downtime(tmp_path: Path) -> None:
+    """Plant down days 10-20 and the train itself 15-25 overlap; together they block days 10-25.
+
+    A batch on days 0-10 would need its cleaning reserve (5 days) inside the downtime, so all three batches
+    run from day 25: 25, 37, 49 → ends day 59, 29 days late × 2 × 1000 + 50 = 58,050.
+    """
+    down = [{"plant": "P1", "train": "", "start": "2027-01-11", "end": "2027-01-21", "reason": "shutdown"},
+            {"plant": "P1", "train": "R1", "start": "2027-01-16", "end": "2027-01-26", "reason": "maintenance"}]
+    data = write_instance(tmp_path / "d", plants=[PLANT], trains=[TRAIN], products=[PRODUCT_A],
+                          orders=[O1], qualifications=QUALS[:1], downtime=down)
+    outcome = solve_checked(data, tmp_path / "plan")
+    assert outcome.result.objective == 58050
+    assert _orders(tmp_path / "plan")["O1"]["completion"] == "2027-03-01"
+    greedy = solve_checked(data, tmp_path / "greedy", method="greedy")
+    assert greedy.result.objective == 58050
