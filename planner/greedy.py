@@ -1,5 +1,8 @@
 """Greedy plan: earliest-due-date dispatch of batches onto the earliest free eligible train.
 
+A train's idle gaps are back-filled: a campaign goes into the first gap long enough for its first batch and
+cleaning reserve, and grows batch by batch while the next gap allows.
+
 Used as the warm start of the CP-SAT search (a complete, feasible hint) and as a baseline on its own. It
 places campaigns in the same shape as the model (consecutive batches of one step on one train, with the
 cleaning reserve after them), so every greedy plan is a feasible point of the model.
@@ -11,10 +14,15 @@ complete and on time, otherwise its batches are taken back.
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass, field
 
 from planner.expand import Instance, Option, Step
 from planner.model import ChosenCampaign
+
+ADC_SHARES = (1.0, 0.75, 0.5, 0.25)
+"""A firm ADC order whose intermediate and conjugation cannot all be placed is retried at these shares:
+partial delivery beats none, and its intermediate must match what is conjugated."""
 
 
 @dataclass
@@ -36,22 +44,25 @@ class _Campaign:
 
 @dataclass
 class _State:
-    free_at: dict[str, int]
-    last: dict[str, _Campaign | None]
+    busy: dict[str, list[_Campaign]]
     campaigns: list[_Campaign] = field(default_factory=list)
 
 
-def _clear_of_downtime(option: Option, lo: int, hi: int) -> int | None:
-    """End of the first downtime overlapping [lo, hi), or None when the span is clear."""
+def _blocked(option: Option, busy: list[_Campaign], lo: int, hi: int, skip: _Campaign | None = None) -> int | None:
+    """End of the first downtime or reserved campaign overlapping [lo, hi) on a train, None when clear."""
     for a, b, _ in option.pool.downtime:
         if a < hi and lo < b:
             return b
+    for c in busy:
+        if c is not skip and c.start < hi and lo < c.reserve_end():
+            return c.reserve_end()
     return None
 
 
-def _first_start(option: Option, earliest: int, length: int) -> int:
+def _first_start(option: Option, busy: list[_Campaign], earliest: int, length: int) -> int:
+    """Earliest gap of `length` days on a train from `earliest` on: back-fills idle time between campaigns."""
     start = earliest
-    while (blocked := _clear_of_downtime(option, start, start + length)) is not None:
+    while (blocked := _blocked(option, busy, start, start + length)) is not None:
         start = blocked
     return start
 
@@ -73,6 +84,7 @@ def _place_step(state: _State, step: Step, demand: int, window: _Window, cap: in
     mine: dict[str, _Campaign] = {}
     while remaining > 0:
         best: tuple | None = None
+        open_all = sum(max(0, min(cap, o.pool.size, o.max_batches) - slots.get(o.pool.id, 0)) for o in step.options)
         for option in step.options:
             pool = option.pool
             bd = step.product.batch_days
@@ -81,16 +93,20 @@ def _place_step(state: _State, step: Step, demand: int, window: _Window, cap: in
             earliest = max(option.earliest, window.earliest)
             open_slots = min(cap, pool.size, option.max_batches) - slots.get(pool.id, 0)
             for train in pool.trains:
+                busy = state.busy[train]
                 c = mine.get(train)
-                if c is not None and state.last[train] is c and c.batches < option.max_batches:
+                if c is not None and c.batches < option.max_batches:
                     start = c.start + c.cycle * c.batches
                     ok = start + bd <= latest_end and start <= latest_start
-                    if ok and _clear_of_downtime(option, c.reserve_end(), c.reserve_end(c.batches + 1)) is None:
+                    if ok and _blocked(option, busy, c.reserve_end(), c.reserve_end(c.batches + 1), c) is None:
                         key = (start + bd * biggest / option.output, 0, -option.output)
                         if best is None or key < best[0]:
                             best = (key, option, train, c)
                 if open_slots > 0:
-                    start = _first_start(option, max(earliest, state.free_at[train]), bd + option.tail)
+                    # look for a gap long enough for this train's share of the remaining batches
+                    batches_left = math.ceil(remaining / option.output)
+                    run = min(option.max_batches, math.ceil(batches_left / max(1, open_all)))
+                    start = _first_start(option, busy, earliest, run * (bd + pool.turnaround_days) + option.tail)
                     if start + bd <= latest_end and start <= latest_start:
                         key = (start + bd * biggest / option.output, 1, -option.output)
                         if best is None or key < best[0]:
@@ -104,16 +120,15 @@ def _place_step(state: _State, step: Step, demand: int, window: _Window, cap: in
         else:
             campaign = _Campaign(step, option, train, where)
             state.campaigns.append(campaign)
+            state.busy[train].append(campaign)
             slots[option.pool.id] = slots.get(option.pool.id, 0) + 1
             mine[train] = campaign
-        state.last[train] = campaign
-        state.free_at[train] = campaign.reserve_end()
         remaining -= option.output
     return max(0, remaining)
 
 
-def _place_order(inst: Instance, state: _State, steps: list[Step], cap: int) -> bool:
-    """Place every step of one order; return False when the final demand is not fully met."""
+def _place_order(inst: Instance, state: _State, steps: list[Step], cap: int, share: float = 1.0) -> bool:
+    """Place every step of one order (ADC: `share` of its conjugation batches); False when that falls short."""
     final = next(s for s in steps if s.final)
     inter = next((s for s in steps if s.name == "intermediate"), None)
     order = final.order
@@ -124,7 +139,8 @@ def _place_order(inst: Instance, state: _State, steps: list[Step], cap: int) -> 
         return False
     product = final.product
     conj_option = max(final.options, key=lambda o: o.output)
-    conj_batches = -(-final.demand // conj_option.output)
+    conj_batches = max(1, math.ceil(share * -(-final.demand // conj_option.output)))
+    target = min(final.demand, conj_batches * conj_option.output)
     ratio_milli = round((product.intermediate_kg_per_kg or 1.0) * 1000 + 0.4999)
     need = -(-ratio_milli * conj_batches * conj_option.grams_ceil // 1000)
     before = len(state.campaigns)
@@ -141,7 +157,7 @@ def _place_order(inst: Instance, state: _State, steps: list[Step], cap: int) -> 
     restricted = copy.copy(final)
     restricted.options = [o for o in final.options if o.output == conj_option.output]
     placed_from = len(state.campaigns)
-    missing = _place_step(state, restricted, final.demand, window, cap)
+    missing = _place_step(state, restricted, target, window, cap)
     for c in state.campaigns[placed_from:]:
         c.step = final
     return missing == 0
@@ -150,21 +166,22 @@ def _place_order(inst: Instance, state: _State, steps: list[Step], cap: int) -> 
 def greedy_campaigns(inst: Instance, max_campaigns_per_pool: int = 3) -> list[ChosenCampaign]:
     """EDD dispatch of every order; firm orders are placed as far as capacity allows, deals all-or-nothing."""
     trains = [t for pool in inst.pools for t in pool.trains]
-    state = _State(free_at={t: 0 for t in trains}, last={t: None for t in trains})
+    state = _State(busy={t: [] for t in trains})
     by_order: dict[str, list[Step]] = {}
     for s in inst.steps:
         by_order.setdefault(s.order.order, []).append(s)
     firm = sorted((o for o in inst.data.orders if o.firm), key=lambda o: (o.due, -o.weight, o.order))
     deals = sorted((o for o in inst.data.orders if not o.firm), key=lambda o: (-o.revenue, o.due, o.order))
     for order in firm + deals:
-        snapshot = copy.copy(state.free_at), copy.copy(state.last), len(state.campaigns)
-        complete = _place_order(inst, state, by_order[order.order], max_campaigns_per_pool)
-        if not complete and (not order.firm or _is_adc_with_intermediate(by_order[order.order])):
-            state.free_at, state.last = snapshot[0], snapshot[1]
-            del state.campaigns[snapshot[2]:]
+        steps = by_order[order.order]
+        adc = any(s.name == "intermediate" for s in steps)
+        for share in ADC_SHARES if adc and order.firm else (1.0,):
+            busy = {t: list(cs) for t, cs in state.busy.items()}
+            placed = len(state.campaigns)
+            if _place_order(inst, state, steps, max_campaigns_per_pool, share):
+                break
+            if adc or not order.firm:
+                state.busy = busy
+                del state.campaigns[placed:]
     return [ChosenCampaign(c.step, c.option, c.start, c.batches) for c in state.campaigns]
 
-
-def _is_adc_with_intermediate(steps: list[Step]) -> bool:
-    """A partly placed ADC order is taken back whole: its intermediate and conjugation must match."""
-    return any(s.name == "intermediate" for s in steps)
