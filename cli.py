@@ -38,8 +38,15 @@ def _date(value: str | None, option: str) -> dt.date | None:
 
 
 def _show_progress(p: Progress) -> None:
+    if p.phase == 1:
+        out_console.print(
+            f"  phase 1  unmet firm demand {p.objective:>6,.0f} per-mille  bound {p.best_bound:>6,.0f}  "
+            f"{p.elapsed:7.1f} s",
+            markup=False,
+        )
+        return
     out_console.print(
-        f"  plan found  objective {p.objective:>16,.0f}  bound {p.best_bound:>16,.0f}  "
+        f"  phase 2  objective {p.objective:>16,.0f}  bound {p.best_bound:>16,.0f}  "
         f"gap {100 * p.gap:7.3f} %  {p.elapsed:7.1f} s",
         markup=False,
     )

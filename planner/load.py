@@ -137,7 +137,7 @@ class Weights(BaseModel):
     """Objective weights; integers because CP-SAT objectives are integral."""
 
     model_config = ConfigDict(extra="forbid")
-    unmet_permille: Annotated[int, Field(ge=0)] = 1_000_000
+    unmet_permille: Annotated[int, Field(ge=0)] = 10_000_000
     late_day: Annotated[int, Field(ge=0)] = 1_000
     revenue_k: Annotated[int, Field(ge=0)] = 1
     changeover_day: Annotated[int, Field(ge=0)] = 10

@@ -80,6 +80,8 @@ class PlanModel:
     steps: dict[tuple[str, str], StepVars]
     campaigns: list[Campaign]
     objective_terms: dict[str, cp_model.LinearExpr] = field(default_factory=dict)
+    objective: cp_model.LinearExpr | int = 0
+    revenue_total: int = 0
 
 
 def _campaign_variables(m: cp_model.CpModel, inst: Instance, step: Step, max_per_pool: int) -> list[Campaign]:
@@ -258,7 +260,9 @@ def _objective(m: cp_model.CpModel, pm: PlanModel) -> None:
         "revenue": revenue,
         "changeover_days": changeover,
     }
-    m.minimize(w.unmet_permille * unmet + late - w.revenue_k * revenue + w.changeover_day * changeover)
+    pm.objective = w.unmet_permille * unmet + late - w.revenue_k * revenue + w.changeover_day * changeover
+    pm.revenue_total = w.revenue_k * sum(round(sv.step.order.revenue) for sv in finals if sv.accepted is not None)
+    m.minimize(pm.objective)
 
 
 def _lower_completion(final: StepVars, inter: StepVars | None, cap: int) -> int | None:

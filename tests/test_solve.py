@@ -88,7 +88,7 @@ def test_firm_order_beyond_capacity_is_partial_with_reason(tmp_path: Path) -> No
     data = write_instance(tmp_path / "d", horizon=("2027-01-01", "2027-02-10"), plants=[PLANT], trains=[TRAIN],
                           products=[PRODUCT_A], orders=[big_order], qualifications=QUALS[:1])
     outcome = solve_checked(data, tmp_path / "plan")
-    assert outcome.result.objective == 400 * 1_000_000 + 50
+    assert outcome.result.objective == 400 * 10_000_000 + 50
     row = _orders(tmp_path / "plan")["O1"]
     assert (row["status"], row["planned_quantity"], row["unmet_quantity"]) == ("partial", "30", "20")
     unmet = outcome.summary["unmet_firm_orders"]
