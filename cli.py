@@ -115,6 +115,8 @@ def _print_summary(summary: dict, out: Path) -> None:
     for name, value in rows:
         table.add_row(name, value)
     out_console.print(table)
+    if summary["note"]:
+        out_console.print(f"  note: {summary['note']}", markup=False)
     for u in summary["unmet_firm_orders"]:
         short = f"{u['unmet_quantity']:g} {u['unit']} short"
         out_console.print(f"  unmet firm order {u['order']} ({u['status']}, {short}): {u['reason']}", markup=False)

@@ -75,6 +75,7 @@ def summary(plan: Plan, sizes: dict[str, int], data_dir: Path) -> dict[str, Any]
         "gap": None if r.gap is None else round(r.gap, 6),
         "wall_seconds": round(r.wall_seconds, 3),
         "first_solution_seconds": None if r.first_solution_seconds is None else round(r.first_solution_seconds, 3),
+        "note": r.note,
         "unmet_phase": {"status": r.unmet_status, "bound_permille": r.unmet_bound},
         "time_limit_s": r.time_limit_s,
         "workers": r.workers,

@@ -95,6 +95,13 @@ def run_solve(
     else:
         add_hints(pm, warm)
         result = solve(pm, time_limit_s=time_limit, workers=workers, seed=seed, on_progress=on_progress)
+        if not result.has_plan:
+            searched = result
+            result = greedy_result(pm, warm, time_limit_s=time_limit, workers=workers, seed=seed)
+            result.note = (
+                f"CP-SAT found no plan in {searched.wall_seconds:.1f} s (status {searched.status}); "
+                "the greedy plan is written instead"
+            )
     if not result.has_plan:
         return Outcome(result, None, None, sizes)
     plan = build_plan(inst, result)

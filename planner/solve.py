@@ -44,6 +44,7 @@ class SolveResult:
     objective_terms: dict[str, int] = field(default_factory=dict)
     unmet_status: str | None = None
     unmet_bound: float | None = None
+    note: str = ""
 
     @property
     def has_plan(self) -> bool:
@@ -175,6 +176,7 @@ def solve(
 
 def _score(pm: PlanModel, campaigns: list[ChosenCampaign], time_limit_s: float) -> cp_model.CpSolver | None:
     """Evaluate a given plan with the model's own objective by fixing every variable to it."""
+    pm.model.minimize(pm.objective)
     pm.model.clear_hints()
     add_hints(pm, campaigns)
     solver = _solver(time_limit_s, 1, 0)

@@ -159,3 +159,22 @@ def test_overlapping_plant_and_train_downtime(tmp_path: Path) -> None:
     assert _orders(tmp_path / "plan")["O1"]["completion"] == "2027-03-01"
     greedy = solve_checked(data, tmp_path / "greedy", method="greedy")
     assert greedy.result.objective == 58050
+
+
+def test_greedy_plan_written_when_cpsat_finds_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """If the search ends without a plan (huge instance, tiny limit), the always-feasible greedy plan is
+    written and the summary says so, instead of writing nothing."""
+    import planner.pipeline
+    from planner.solve import SolveResult
+
+    def nothing(pm, time_limit_s, workers, seed, on_progress=None):  # noqa: ANN001, ANN202
+        return SolveResult("UNKNOWN", None, None, 0.5, workers, seed, time_limit_s)
+
+    monkeypatch.setattr(planner.pipeline, "solve", nothing)
+    data = write_instance(tmp_path / "d", plants=[PLANT], trains=[TRAIN], products=[PRODUCT_A],
+                          orders=[O1], qualifications=QUALS[:1])
+    outcome = solve_checked(data, tmp_path / "plan")
+    assert (outcome.result.status, outcome.result.objective) == ("GREEDY", 8050)
+    assert outcome.summary["note"] == (
+        "CP-SAT found no plan in 0.5 s (status UNKNOWN); the greedy plan is written instead"
+    )
