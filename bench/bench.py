@@ -173,7 +173,8 @@ def _plot(row: dict, path: Path) -> None:
 
 def _report(rows: list[dict], csv_path: Path | None) -> None:
     columns = [
-        "trains", "orders", "batches", "first_plan_s", "objective_at_10s", "objective_at_60s", "objective_at_120s", "objective",
+        "trains", "orders", "batches", "first_plan_s", "objective_at_10s", "objective_at_60s",
+        "objective_at_120s", "objective",
         "best_bound", "gap", "solve_s", "weighted_days_late", "unmet_firm_orders", "changeover_days",
         "revenue_accepted", "peak_rss_mib",
     ]
