@@ -23,6 +23,9 @@ from planner.model import ChosenCampaign
 ADC_SHARES = (1.0, 0.75, 0.5, 0.25)
 """A firm ADC order whose intermediate and conjugation cannot all be placed is retried at these shares:
 partial delivery beats none, and its intermediate must match what is conjugated."""
+ADC_DELAYS = tuple(range(0, 366, 14))
+"""When the conjugation suite is busy, an intermediate made at once would exceed its hold time before
+conjugation: the intermediate is retried later, two weeks at a time, up to a year."""
 
 
 @dataclass
@@ -143,8 +146,27 @@ def _place_order(inst: Instance, state: _State, steps: list[Step], cap: int, sha
     target = min(final.demand, conj_batches * conj_option.output)
     ratio_milli = round((product.intermediate_kg_per_kg or 1.0) * 1000 + 0.4999)
     need = -(-ratio_milli * conj_batches * conj_option.grams_ceil // 1000)
+    restricted = copy.copy(final)
+    restricted.options = [o for o in final.options if o.output == conj_option.output]
+    for delay in ADC_DELAYS:
+        before = len(state.campaigns)
+        if _place_adc(state, inter, need, final, restricted, target, delay, due_limit, cap):
+            return True
+        for c in state.campaigns[before:]:
+            state.busy[c.train].remove(c)
+        del state.campaigns[before:]
+    return False
+
+
+def _place_adc(
+    state: _State, inter: Step, need: int, final: Step, restricted: Step, target: int, delay: int,
+    due_limit: int | None, cap: int,
+) -> bool:
+    """Intermediate from `delay` days after its earliest day, then conjugation inside its release/hold window."""
+    product = final.product
+    start = min(o.earliest for o in inter.options) + delay
     before = len(state.campaigns)
-    if _place_step(state, inter, need, _Window(), cap) > 0:
+    if _place_step(state, inter, need, _Window(earliest=start), cap) > 0:
         return False
     made = state.campaigns[before:]
     first_end = min(c.start + c.step.product.batch_days for c in made)
@@ -154,8 +176,6 @@ def _place_order(inst: Instance, state: _State, steps: list[Step], cap: int, sha
         latest_end=due_limit,
         latest_start=first_end + (product.max_hold_days or 0),
     )
-    restricted = copy.copy(final)
-    restricted.options = [o for o in final.options if o.output == conj_option.output]
     placed_from = len(state.campaigns)
     missing = _place_step(state, restricted, target, window, cap)
     for c in state.campaigns[placed_from:]:
