@@ -162,7 +162,7 @@ def _plot(row: dict, path: Path) -> None:
     ax.step([p[0] for p in points], [p[2] for p in points], where="post", label="best bound")
     ax.set_xlabel("seconds")
     ax.set_ylabel("weighted objective")
-    ax.set_yscale("symlog")
+    ax.set_ylim(bottom=min(0.0, min(p[2] for p in points)) if points else 0.0)
     ax.set_title(f"{row['instance']} seed {row['seed']}, {row['workers']} workers: objective and bound over time")
     ax.legend()
     ax.grid(alpha=0.3)

@@ -9,6 +9,13 @@ the Plant 4 reactor mix and all cleaning durations are invented. Everything is d
 The site is described by data (`PLANT_DESIGNS`, a list of plant designs made of train groups), and trains
 are built from it by `build_trains`; scaling the site means passing a longer design list.
 
+Resized instances (benchmarks at 1×, 3×, 10×): `generate(out, orders=150 * k, plants=10 * k, seed=s)`.
+`site_designs(plants)` takes the first plants (keeping the ADC and AAV plants) or repeats the campus with
+suffixed ids (`P1-2`, campus `Songdo-2`); clients, products and changeover overrides grow with `orders`
+(`_Catalog`); on several campuses orders are drawn, sized and balanced per campus (`_Estimator.group`), so a
+k-campus site carries about the bundled load on every campus. `generate()` with its defaults writes exactly
+the bundled data/: everything reduces to the one-campus algorithm there.
+
 Regenerate the bundled data (from the repository root):
 
     python -c "from pathlib import Path; from planner.generate import generate_site; generate_site(Path('data'))"
@@ -21,8 +28,9 @@ import math
 import random
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +46,7 @@ from planner.load import (
     Settings,
     Train,
 )
-from planner.validate import load_valid, structurally_eligible, volume_fits
+from planner.validate import load_valid, volume_fits
 
 REGENERATE_COMMAND = (
     "python -c \"from pathlib import Path; from planner.generate import generate_site; generate_site(Path('data'))\""
@@ -166,6 +174,49 @@ def build_plants(designs: Iterable[PlantDesign]) -> list[dict[str, Any]]:
     ]
 
 
+def _modalities(design: PlantDesign) -> set[str]:
+    return {g.modality for g in design.groups}
+
+
+def _pick_designs(designs: Sequence[PlantDesign], count: int) -> list[PlantDesign]:
+    """The first `count` designs, except that the first plant of every non-mAb modality is kept when
+    `count` ≥ 3 (it replaces the last mAb plant that would have been taken), in design order."""
+    if count >= len(designs):
+        return list(designs)
+    keep: list[PlantDesign] = []
+    if count >= 3:
+        for modality in ORDER_MIX:
+            first = next((d for d in designs if modality in _modalities(d)), None)
+            if modality != "mAb" and first is not None and first not in keep:
+                keep.append(first)
+    rest = [d for d in designs if d not in keep][: max(0, count - len(keep))]
+    chosen = set(map(id, keep + rest))
+    return [d for d in designs if id(d) in chosen]
+
+
+def site_designs(plants: int = len(PLANT_DESIGNS)) -> tuple[PlantDesign, ...]:
+    """The plant designs of a site with `plants` plants, built from PLANT_DESIGNS (the bundled campus).
+
+    Up to len(PLANT_DESIGNS) plants: the first ones, always keeping the ADC and AAV plants (from 3 plants on)
+    so that every modality exists. Beyond that, further campuses repeat the design list with suffixed ids
+    (campus 2: plants `P1-2`, …, `ADC-2`, campus `Songdo-2`; train ids follow the plant id), same online
+    dates, cycling until `plants` plants exist (a last partial campus takes the first designs of the list).
+    """
+    if plants < 1:
+        raise ValueError(f"plants must be at least 1 (got {plants})")
+    size = len(PLANT_DESIGNS)
+    if plants <= size:
+        picked = _pick_designs(PLANT_DESIGNS, plants)
+        return PLANT_DESIGNS if len(picked) == size else tuple(picked)
+    out: list[PlantDesign] = list(PLANT_DESIGNS)
+    campus = 1
+    while len(out) < plants:
+        campus += 1
+        block = PLANT_DESIGNS[: plants - len(out)]
+        out += [replace(d, plant=f"{d.plant}-{campus}", campus=f"{d.campus}-{campus}") for d in block]
+    return tuple(out)
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Invented parts: clients, products, orders (ranges from domain.md where it gives any)
 # ---------------------------------------------------------------------------------------------------------------
@@ -194,8 +245,22 @@ NEVER_TRANSFER_SHARE = 0.5  # share of mAb products with blank tech_transfer_day
 TECH_TRANSFER_DAYS = (180, 365)
 IN_HORIZON_QUALIFICATION_SHARE = 0.15
 QUALIFIED_PLANTS = (0.15, 0.45, 0.40)  # chance that a mAb product is qualified at 1, 2 or 3 plants
+CROSS_CAMPUS_SHARE = 0.2  # on a site of several campuses: chance that a further plant is on another campus
 BALANCE_TOLERANCE = 0.08  # qualifications are added until the plants' expected loads differ by less than this
-MAX_ADDED_QUALIFICATIONS = 20
+MAX_ADDED_QUALIFICATIONS = 20  # per len(PLANT_DESIGNS) plants (the bundled campus)
+BALANCED_CLASSES = ("mAb-large", "mAb-small", "ADC", "AAV")  # train classes whose plants are balanced
+
+# Scaling: the counts above (clients, products, changeover overrides) belong to REFERENCE_ORDERS orders and
+# grow in proportion to `orders`, so that a 10× instance is not 1,500 orders of 60 products. Clients beyond
+# the CLIENT_STEMS get a qualifier (`Northwind Atlantic Bio`, code `NOR2`).
+REFERENCE_ORDERS = 150
+CLIENT_QUALIFIERS = (
+    "Atlantic", "Pacific", "Nordic", "Alpine", "Coastal", "Highland", "Meridian", "Boreal", "Austral", "Summit",
+    "Lakeside", "Prairie", "Orient", "Delta", "Canyon", "Tundra",
+)
+CHANGEOVER_COUNTS = {"platform": 5, "hard": 1, "payload": 3}  # same-client pairs, hard-to-clean products
+# (each with 2 followers), ADC payload switches per REFERENCE_ORDERS orders
+MAINTENANCE_PER_PLANT = 0.3  # single-train maintenance jobs per plant, plus one per running ADC / AAV suite
 
 ORDER_MIX = {"mAb": 0.78, "ADC": 0.11, "AAV": 0.11}
 # mAb orders per capacity class: share of available train-days times this weight (small trains get more,
@@ -240,22 +305,49 @@ class _Estimator:
         self.data = data
         self.horizon = data.settings.horizon
         self.products = {p.product: p for p in data.products}
+        self.qualifications: dict[str, list[Qualification]] = defaultdict(list)  # product -> its rows
+        for q in data.qualifications:
+            self.qualifications[q.product].append(q)
         self._candidates: dict[tuple[str, str | None], list[Train]] = {}
+        self._availability: dict[Any, tuple[dict[str, list[int]], dict[str, dict[tuple[date, date], int]]]] = {}
+        self._days: dict[tuple[str, str | None, int, Any], dict[str, int]] = {}
+        online = {
+            p.plant
+            for p in data.plants
+            if p.online_from < self.horizon.end and (p.online_until is None or p.online_until > self.horizon.start)
+        }
+        self._online_trains: dict[str, list[Train]] = defaultdict(list)  # modality -> trains of online plants
+        for t in data.trains:
+            if t.plant in online:
+                self._online_trains[t.modality].append(t)
+        self.campus = {p.plant: p.campus for p in data.plants}
+        self.campuses = list(dict.fromkeys(self.campus.values()))
+
+    def group(self, train: Train) -> str:
+        """The train's capacity class (`train_class`), per campus (`mAb-large@Songdo-2`) on a site of several
+        campuses: a k-campus site is sized and balanced like k bundled sites."""
+        klass = train_class(train)
+        return klass if len(self.campuses) == 1 else f"{klass}@{self.campus[train.plant]}"
+
+    def eligible(self, product: Product, site: str | None = None) -> list[Train]:
+        """`structurally_eligible` trains of plants online in the horizon (same rule, indexed)."""
+        qualified = {q.plant for q in self.qualifications[product.product]}
+        transferable = product.tech_transfer_days is not None
+        return [
+            t
+            for t in self._online_trains[product.modality]
+            if volume_fits(product, t.volume_l)
+            and (site is None or t.plant == site)
+            and (t.plant in qualified or transferable)
+        ]
 
     def candidates(self, product: Product, site: str | None = None) -> list[Train]:
         """Eligible trains online in the horizon, those at qualified plants first choice (by volume, id)."""
         key = (product.product, site)
         if key not in self._candidates:
-            online = {
-                p.plant
-                for p in self.data.plants
-                if p.online_from < self.horizon.end and (p.online_until is None or p.online_until > self.horizon.start)
-            }
-            eligible = [t for t in structurally_eligible(self.data, product, site) if t.plant in online]
+            eligible = self.eligible(product, site)
             qualified = {
-                q.plant
-                for q in self.data.qualifications
-                if q.product == product.product and q.qualified_from < self.horizon.end
+                q.plant for q in self.qualifications[product.product] if q.qualified_from < self.horizon.end
             }
             preferred = [t for t in eligible if t.plant in qualified] or eligible
             self._candidates[key] = sorted(preferred, key=lambda t: (t.volume_l, t.train))
@@ -304,32 +396,78 @@ class _Estimator:
             days[key(train) if key else train.modality] += d
         return dict(days)
 
+    def draft_days(self, draft: _Draft, key: Callable[[Train], str] | None = None) -> dict[str, int]:
+        """`order_days` of a draft order (memoised: it depends on product, plant and batches only)."""
+        memo = (draft.product.product, draft.plant, draft.batches, key)
+        if memo not in self._days:
+            self._days[memo] = self.order_days(_order(self, draft), key)
+        return self._days[memo]
+
+    def _spans(self, key: Callable[[Train], str] | None) -> tuple[dict[str, list[int]], dict[str, dict]]:
+        """Per key: prefix sums of available train-days by horizon day, and each distinct online span
+        [lo, hi) of its trains with the index of the first train that has it."""
+        if key not in self._availability:
+            start, end = self.horizon.start, self.horizon.end
+            size = max(0, (end - start).days)
+            plants = {p.plant: p for p in self.data.plants}
+            downtime: dict[tuple[str, str | None], list[Downtime]] = defaultdict(list)
+            for d in self.data.downtime:
+                downtime[(d.plant, d.train)].append(d)
+            diff: dict[str, list[int]] = {}
+            spans: dict[str, dict[tuple[date, date], int]] = {}
+            for index, train in enumerate(self.data.trains):
+                plant = plants[train.plant]
+                lo = max(start, plant.online_from)
+                hi = min(end, plant.online_until or end)
+                if hi <= lo:
+                    continue
+                k = key(train) if key else train.modality
+                spans.setdefault(k, {}).setdefault((lo, hi), index)
+                row = diff.setdefault(k, [0] * (size + 1))
+                row[(lo - start).days] += 1
+                row[(hi - start).days] -= 1
+                down = sorted(
+                    (max(d.start, lo), min(d.end, hi))
+                    for d in downtime[(train.plant, None)] + downtime[(train.plant, train.train)]
+                )
+                reach = lo
+                for a, b in down:
+                    a = max(a, reach)
+                    if b > a:
+                        row[(a - start).days] -= 1
+                        row[(b - start).days] += 1
+                        reach = b
+            prefix = {k: [0, *accumulate(accumulate(row[:size]))] for k, row in diff.items()}
+            self._availability[key] = (prefix, spans)
+        return self._availability[key]
+
     def available_days(
         self, first: date | None = None, end: date | None = None, key: Callable[[Train], str] | None = None
     ) -> dict[str, int]:
         """Σ over trains of days in [first, end) ∩ horizon while the plant is online, minus downtime
-        (overlaps counted once), per modality or per `key` of the train."""
-        plants = {p.plant: p for p in self.data.plants}
-        total: dict[str, int] = defaultdict(int)
-        for train in self.data.trains:
-            plant = plants[train.plant]
-            lo = max(self.horizon.start, plant.online_from, first or self.horizon.start)
-            hi = min(self.horizon.end, plant.online_until or self.horizon.end, end or self.horizon.end)
-            if hi <= lo:
-                continue
-            down = sorted(
-                (max(d.start, lo), min(d.end, hi))
-                for d in self.data.downtime
-                if d.plant == train.plant and d.train in (None, train.train)
-            )
-            lost, reach = 0, lo
-            for a, b in down:
-                a = max(a, reach)
-                if b > a:
-                    lost += (b - a).days
-                    reach = b
-            total[key(train) if key else train.modality] += (hi - lo).days - lost
-        return dict(total)
+        (overlaps counted once), per modality or per `key` of the train (keys of trains online in the window
+        only, in train order)."""
+        prefix, spans = self._spans(key)
+        lo = max(self.horizon.start, first or self.horizon.start)
+        hi = min(self.horizon.end, end or self.horizon.end)
+        if hi <= lo:
+            return {}
+        a, b = (lo - self.horizon.start).days, (hi - self.horizon.start).days
+        present = []
+        for k, online in spans.items():
+            index = min((i for (s, e), i in online.items() if max(s, lo) < min(e, hi)), default=None)
+            if index is not None:
+                present.append((index, k))
+        return {k: prefix[k][b] - prefix[k][a] for _, k in sorted(present)}
+
+    def available_days_of(self, first: date, end: date, key: Callable[[Train], str], k: str) -> int:
+        """available_days(first, end, key).get(k, 0), for one key."""
+        prefix = self._spans(key)[0].get(k)
+        lo = max(self.horizon.start, first)
+        hi = min(self.horizon.end, end)
+        if prefix is None or hi <= lo:
+            return 0
+        return prefix[(hi - self.horizon.start).days] - prefix[(lo - self.horizon.start).days]
 
 
 def train_class(train: Train) -> str:
@@ -520,9 +658,54 @@ def _random_day(rng: random.Random, first: date, last: date) -> date:
     return first + timedelta(days=rng.randint(0, max(0, (last - first).days)))
 
 
-def _make_clients(rng: random.Random) -> list[tuple[str, str]]:
-    """(name, 3-letter code) of the fictional clients."""
-    return [(f"{stem} {rng.choice(CLIENT_SUFFIXES)}", stem[:3].upper()) for stem in CLIENT_STEMS]
+@dataclass(frozen=True)
+class _Catalog:
+    """How many clients and products (and changeover overrides) a data set of `orders` orders gets."""
+
+    clients: int
+    products: dict[str, int]  # per modality
+    supplied_adc: int  # ADC products whose client ships the intermediate
+    small_scale: dict[str, int]  # mAb products per smaller scale
+    changeovers: dict[str, int]  # CHANGEOVER_COUNTS scaled
+
+    @classmethod
+    def for_orders(cls, orders: int) -> _Catalog:
+        """Counts in proportion to orders / REFERENCE_ORDERS, with the minimum every role of the data set needs
+        (an ADC with its own intermediate and one without, two AAV processes, a product of every scale)."""
+        f = orders / REFERENCE_ORDERS
+
+        def n(count: int, least: int = 1) -> int:
+            return max(least, round(count * f))
+
+        adc, aav = n(PRODUCT_COUNTS["ADC"], 2), n(PRODUCT_COUNTS["AAV"], 2)
+        small = {label: n(count) for label, count in SMALL_SCALE_COUNTS.items()}
+        clients = max(n(len(CLIENT_STEMS), 2), aav)
+        mab = max(n(PRODUCT_COUNTS["mAb"]), clients, sum(small.values()) + 3)
+        return cls(
+            clients=clients,
+            products={"mAb": mab, "ADC": adc, "AAV": aav},
+            supplied_adc=min(round(CLIENT_SUPPLIED_ADC * f), adc - 1),
+            small_scale=small,
+            changeovers={k: n(v) for k, v in CHANGEOVER_COUNTS.items()},
+        )
+
+
+def _make_clients(rng: random.Random, count: int = len(CLIENT_STEMS)) -> list[tuple[str, str]]:
+    """(name, code) of the fictional clients: the CLIENT_STEMS in order, then again with a qualifier."""
+    clients = []
+    for k in range(count):
+        stem, rounds = CLIENT_STEMS[k % len(CLIENT_STEMS)], k // len(CLIENT_STEMS)
+        qualifier = "" if rounds == 0 else f" {_qualifier(rounds)}"
+        code = stem[:3].upper() + ("" if rounds == 0 else str(rounds + 1))
+        clients.append((f"{stem}{qualifier} {rng.choice(CLIENT_SUFFIXES)}", code))
+    return clients
+
+
+def _qualifier(rounds: int) -> str:
+    """Client name qualifier of the `rounds`-th repetition of the stems (1 → Atlantic, …, then numbered)."""
+    if rounds <= len(CLIENT_QUALIFIERS):
+        return CLIENT_QUALIFIERS[rounds - 1]
+    return f"{CLIENT_QUALIFIERS[(rounds - 1) % len(CLIENT_QUALIFIERS)]} {rounds + 1}"
 
 
 def _trains_by_plant(site: _Site) -> dict[str, list[dict[str, Any]]]:
@@ -532,17 +715,18 @@ def _trains_by_plant(site: _Site) -> dict[str, list[dict[str, Any]]]:
     return by_plant
 
 
-def _plant_days(site: _Site, plant: str, fits: Callable[[dict[str, Any]], bool]) -> int:
+def _plant_days(
+    site: _Site, design: PlantDesign, fits: Callable[[dict[str, Any]], bool], trains: list[dict[str, Any]]
+) -> int:
     """Horizon train-days of a plant's trains that pass `fits` (weights qualification choices by capacity)."""
-    design = next(d for d in site.designs if d.plant == plant)
     days = max(0, (site.end - max(site.start, design.online_from)).days)
-    return days * sum(1 for t in _trains_by_plant(site)[plant] if fits(t))
+    return days * sum(1 for t in trains if fits(t))
 
 
-def _make_products(site: _Site, rng: random.Random) -> None:
+def _make_products(site: _Site, rng: random.Random, catalog: _Catalog) -> None:
     """products.csv and qualifications.csv: mostly mAb, some ADC on a client's mAb, a few AAV."""
-    clients = _make_clients(rng)
-    owners = list(clients) + rng.choices(clients, k=PRODUCT_COUNTS["mAb"] - len(clients))
+    clients = _make_clients(rng, catalog.clients)
+    owners = list(clients) + rng.choices(clients, k=catalog.products["mAb"] - len(clients))
     owners.sort(key=lambda c: c[1])
     products: list[dict[str, Any]] = []
     numbers: dict[tuple[str, str], int] = defaultdict(int)
@@ -564,8 +748,8 @@ def _make_products(site: _Site, rng: random.Random) -> None:
         )
         for owner in owners
     ]
-    small_scale = rng.sample(mabs, sum(SMALL_SCALE_COUNTS.values()))
-    scales = [label for label, count in SMALL_SCALE_COUNTS.items() for _ in range(count)]
+    small_scale = rng.sample(mabs, sum(catalog.small_scale.values()))
+    scales = [label for label, count in catalog.small_scale.items() for _ in range(count)]
     for m in mabs:
         site.scales[m["product"]] = "commercial"
     for m, label in zip(small_scale, scales, strict=True):
@@ -589,14 +773,16 @@ def _make_products(site: _Site, rng: random.Random) -> None:
     for m in commercial:
         if m["product"] not in site.stress_products.values():
             by_client[m["client"]].append(m)
-    adc_clients = rng.sample(sorted(c for c in clients if by_client[c[0]]), PRODUCT_COUNTS["ADC"])
+    eligible = sorted(c for c in clients if by_client[c[0]])
+    adc_clients = rng.sample(eligible, min(catalog.products["ADC"], len(eligible)))
+    supplied = min(catalog.supplied_adc, len(adc_clients) - 1)
     for k, client in enumerate(adc_clients):
         values: dict[str, Any] = {
             "titer_g_per_l": round(rng.uniform(8.0, 15.0), 1),
             "yield": round(rng.uniform(0.75, 0.90), 2),
             "batch_days": rng.randint(4, 7),
         }
-        if k >= CLIENT_SUPPLIED_ADC:
+        if k >= supplied:
             values.update(
                 intermediate=rng.choice(by_client[client[0]])["product"],
                 intermediate_kg_per_kg=round(rng.uniform(1.1, 1.3), 2),
@@ -612,7 +798,7 @@ def _make_products(site: _Site, rng: random.Random) -> None:
             batch_days=rng.randint(10, 14),
             tech_transfer_days=rng.choice((None, 180)),
         )
-        for client in rng.sample(clients, PRODUCT_COUNTS["AAV"])
+        for client in rng.sample(clients, catalog.products["AAV"])
     ]
     aavs[0]["max_volume_l"] = 500.0  # an early-phase process qualified at 500 L only
     aavs[1]["min_volume_l"] = 2_000.0  # a commercial process qualified at 2,000 L only
@@ -638,13 +824,16 @@ def _make_qualifications(site: _Site, rng: random.Random) -> None:
     load per plant instead of leaving one building idle while another is overbooked.
     """
     designs = {d.plant: d for d in site.designs}
+    multi = len({d.campus for d in site.designs}) > 1
+    by_plant = _trains_by_plant(site)
     rows: list[dict[str, Any]] = []
     claimed: dict[tuple[str, str], float] = defaultdict(float)  # (scale or modality, plant) -> products
     totals: dict[str, float] = defaultdict(float)
     for product in site.tables["products"]:
         fits = _fits(product)
         weights = {
-            plant: _plant_days(site, plant, fits) for plant in designs if designs[plant].online_from < site.end
+            plant: _plant_days(site, design, fits, by_plant[plant])
+            for plant, design in designs.items() if design.online_from < site.end
         }
         weights = {p: w for p, w in weights.items() if w > 0}
         established = [p for p in weights if designs[p].online_from < site.start] or list(weights)
@@ -667,7 +856,12 @@ def _make_qualifications(site: _Site, rng: random.Random) -> None:
             want = rng.choices((1, 2, 3), weights=QUALIFIED_PLANTS)[0] if product["modality"] == "mAb" else 1
             others = [p for p in weights if p != first]
             while len(chosen) < want and others:
-                pick = rng.choices(others, weights=[room(p) for p in others])[0]
+                pool = others
+                if multi:  # mostly on the campus of its first plant, sometimes on another campus
+                    home = designs[first].campus
+                    away = rng.random() < CROSS_CAMPUS_SHARE
+                    pool = [p for p in others if (designs[p].campus != home) == away] or others
+                pick = rng.choices(pool, weights=[room(p) for p in pool])[0]
                 chosen.append(pick)
                 others.remove(pick)
         totals[group] += 1
@@ -699,11 +893,13 @@ def _make_downtime(site: _Site, rng: random.Random) -> None:
                      "reason": "shutdown"})
     running = [d.plant for d in site.designs if d.online_from < site.start]
     trains = [t for t in site.tables["trains"] if t["plant"] in running]
-    picks = rng.sample(trains, min(3, len(trains)))
-    for modality in ("ADC", "AAV"):  # the small suites get maintenance too
-        suite = [t for t in trains if t["modality"] == modality]
-        if suite:
-            picks.append(rng.choice(suite))
+    picks = rng.sample(trains, min(max(1, round(MAINTENANCE_PER_PLANT * len(site.designs))), len(trains)))
+    by_plant = _trains_by_plant(site)
+    for modality in ("ADC", "AAV"):  # the small suites get maintenance too, one job per suite
+        for plant in running:
+            suite = [t for t in by_plant[plant] if t["modality"] == modality]
+            if suite:
+                picks.append(rng.choice(suite))
     for train in picks:
         first = _random_day(rng, site.start, site.end - timedelta(days=60))
         end = first + timedelta(days=rng.randint(7, 21))
@@ -717,7 +913,7 @@ def _make_downtime(site: _Site, rng: random.Random) -> None:
     site.tables["downtime"] = sorted(rows, key=lambda r: (r["start"], r["plant"], r["train"] or ""))
 
 
-def _make_changeovers(site: _Site, rng: random.Random) -> None:
+def _make_changeovers(site: _Site, rng: random.Random, catalog: _Catalog) -> None:
     """Pairwise overrides: shorter between one client's platform mAbs, longer after a hard-to-clean product."""
     products = site.tables["products"]
     by_client: dict[str, list[str]] = defaultdict(list)
@@ -729,16 +925,21 @@ def _make_changeovers(site: _Site, rng: random.Random) -> None:
     def add(a: str, b: str, days: int, note: str) -> None:
         rows.setdefault((a, b), {"from_product": a, "to_product": b, "days": days, "note": note})
 
+    counts = catalog.changeovers
     pairs = [(ps[0], ps[1]) for ps in by_client.values() if len(ps) >= 2]
-    for a, b in rng.sample(pairs, min(5, len(pairs))):
+    for a, b in rng.sample(pairs, min(counts["platform"], len(pairs))):
         days = rng.randint(4, 6)
         add(a, b, days, "same client platform process: shortened cleaning verification")
         add(b, a, days, "same client platform process: shortened cleaning verification")
-    hard, *after = rng.sample(sorted(p for ps in by_client.values() for p in ps), 3)
-    for b in after:
-        add(hard, b, rng.randint(18, 21), "hard-to-clean residue: extended cleaning")
+    mabs = sorted(p for ps in by_client.values() for p in ps)
+    picked = rng.sample(mabs, min(3 * counts["hard"], len(mabs) - len(mabs) % 3))
+    for k in range(0, len(picked), 3):  # a hard-to-clean product and the two products that follow it
+        hard, *after = picked[k : k + 3]
+        for b in after:
+            add(hard, b, rng.randint(18, 21), "hard-to-clean residue: extended cleaning")
     adcs = [p["product"] for p in products if p["modality"] == "ADC"]
-    for a, b in rng.sample([(a, b) for a in adcs for b in adcs if a != b], 3):
+    switches = [(a, b) for a in adcs for b in adcs if a != b]
+    for a, b in rng.sample(switches, min(counts["payload"], len(switches))):
         add(a, b, rng.randint(7, 10), "payload switch: full decontamination")
     site.tables["changeovers"] = list(rows.values())
 
@@ -767,8 +968,7 @@ def _cap(est: _Estimator, product: Product, site: str | None, first: date, due: 
 def _first_day(site: _Site, est: _Estimator, product: Product, plant: str | None, release: date) -> date:
     """First day an order released on `release` can run: in the horizon, at a qualified (or its fixed) plant."""
     qualified = min(
-        q.qualified_from for q in est.data.qualifications
-        if q.product == product.product and (plant is None or q.plant == plant)
+        q.qualified_from for q in est.qualifications[product.product] if plant is None or q.plant == plant
     )
     return max(release, site.start, qualified)
 
@@ -817,31 +1017,82 @@ def _draft_orders(site: _Site, est: _Estimator, rng: random.Random, count: int) 
     mAb orders are split between the large- and small-train classes by their available train-days (small
     trains get relatively more, smaller orders: CLASS_ORDER_WEIGHT). An order's size grows with the square
     root of its usable window (times a random 0.75–1.25); due dates are stratified over the horizon within
-    each class, so every quarter has orders of every class to calibrate.
+    each class, so every quarter has orders of every class to calibrate. On a site of several campuses a
+    class's orders are split over the campuses by their train-days and drawn per campus (products by the
+    campus of their typical train).
     """
     by_class: dict[str, list[Product]] = defaultdict(list)
+    by_group: dict[str, dict[str, list[Product]]] = defaultdict(dict)  # class -> group (est.group) -> products
     for p in est.data.products:
         train = est.typical(p)
         if p.product not in site.stress_products.values() and train is not None:
             by_class[train_class(train)].append(p)
-    counts = {m: max(1, round(count * ORDER_MIX[m])) for m in ("ADC", "AAV")}
+            by_group[train_class(train)].setdefault(est.group(train), []).append(p)
+    mix = _order_mix(site)
+    counts = {m: max(1, round(count * mix[m])) for m in ("ADC", "AAV")}
     available = est.available_days(key=train_class)
     weights = {k: available.get(k, 0) * w for k, w in CLASS_ORDER_WEIGHT.items() if by_class[k]}
     mab = count - sum(counts.values())
     small = round(mab * weights.get("mAb-small", 0) / sum(weights.values()))
     counts = {"mAb-large": mab - small, "mAb-small": small, **counts}
     drafts: list[_Draft] = []
+    group_days = est.available_days(key=est.group)
+    for klass, n_class in counts.items():
+        groups = by_group[klass]
+        for key, n in zip(groups, _apportion(n_class, [group_days.get(g, 0) for g in groups]), strict=True):
+            drafts += _draft_group(site, est, rng, klass, groups[key], n)
+    _fix_plants(site, est, rng, drafts)
+    return drafts
+
+
+def _order_mix(site: _Site) -> dict[str, float]:
+    """ORDER_MIX, adjusted when the site's modalities are not in the bundled proportions (a small site keeps
+    the whole ADC and AAV suites, a partial campus adds only mAb plants): each modality's share is weighted
+    by its train-days relative to the bundled site's in the same horizon, so every modality stays loaded."""
+
+    def train_days(designs: Iterable[PlantDesign]) -> dict[str, int]:
+        days: dict[str, int] = defaultdict(int)
+        for d in designs:
+            online = max(0, (site.end - max(site.start, d.online_from)).days)
+            for g in d.groups:
+                days[g.modality] += g.count * online
+        return days
+
+    ours, bundled = train_days(site.designs), train_days(PLANT_DESIGNS)
+    share = {m: ours[m] / bundled[m] if bundled[m] else 1.0 for m in ORDER_MIX}
+    if len(set(share.values())) == 1:  # the bundled site or whole copies of it
+        return dict(ORDER_MIX)
+    weight = {m: ORDER_MIX[m] * share[m] for m in ORDER_MIX}
+    return {m: w / sum(weight.values()) for m, w in weight.items()}
+
+
+def _apportion(total: int, weights: list[float]) -> list[int]:
+    """`total` split in proportion to `weights` (largest remainder; all to the first if the weights are 0)."""
+    if not weights:
+        return []
+    if sum(weights) <= 0:
+        return [total] + [0] * (len(weights) - 1)
+    exact = [total * w / sum(weights) for w in weights]
+    counts = [math.floor(x) for x in exact]
+    for i in sorted(range(len(exact)), key=lambda i: (counts[i] - exact[i], i))[: total - sum(counts)]:
+        counts[i] += 1
+    return counts
+
+
+def _draft_group(
+    site: _Site, est: _Estimator, rng: random.Random, klass: str, products: list[Product], n: int
+) -> list[_Draft]:
+    """`n` random orders of the products of one capacity class (on one campus, on a site of several)."""
+    drafts: list[_Draft] = []
     first_due = site.start + timedelta(days=FIRST_DUE_DAYS)
     span = (site.end - first_due).days - 1
-    for klass, n in counts.items():
-        if n <= 0:
-            continue
+    if n > 0:
         tentatives, offset = max(1, round(TENTATIVE_SHARE * n)), rng.random()
         tentative = {int((i + offset) * n / tentatives) for i in range(tentatives)}  # spread in time
         deck: list[Product] = []  # products dealt in shuffled rounds: every product gets about n / |class| orders
         for k in range(n):
             if not deck:
-                deck = rng.sample(by_class[klass], len(by_class[klass]))
+                deck = rng.sample(products, len(products))
             product = deck.pop()
             stratum = first_due + timedelta(days=span * k // n)  # dues spread evenly, then jittered
             due = _random_day(rng, stratum, first_due + timedelta(days=span * (k + 1) // n - 1))
@@ -856,7 +1107,6 @@ def _draft_orders(site: _Site, est: _Estimator, rng: random.Random, count: int) 
                     klass=klass, size=BATCH_RANGE[site.scales.get(product.product, product.modality)],
                 )
             )
-    _fix_plants(site, est, rng, drafts)
     return drafts
 
 
@@ -865,7 +1115,7 @@ def _fix_plants(site: _Site, est: _Estimator, rng: random.Random, drafts: list[_
     candidates = [d for d in drafts if d.product.modality == "mAb" and d.firm]
     for draft in rng.sample(candidates, max(2, round(FIXED_PLANT_SHARE * len(drafts)))):
         quals = sorted(
-            (q.qualified_from, q.plant) for q in est.data.qualifications if q.product == draft.product.product
+            (q.qualified_from, q.plant) for q in est.qualifications[draft.product.product]
         )
         draft.plant = quals[0][1]
         draft.note = "contract fixes the plant"
@@ -910,7 +1160,10 @@ def _stress_orders(site: _Site, est: _Estimator) -> list[_Draft]:
     return drafts
 
 
-def _fit(est: _Estimator, scaled: list[_Draft], counted: list[_Draft], klass: str, target_days: float) -> int:
+def _fit(
+    est: _Estimator, scaled: list[_Draft], counted: list[_Draft], klass: str, target_days: float,
+    key: Callable[[Train], str] = train_class,
+) -> int:
     """Scale the batches of `scaled` drafts so that `counted` drafts need about `target_days` in `klass`.
 
     `counted` holds `scaled` plus whatever else loads the class in the same bucket (fixed stress orders, the
@@ -922,7 +1175,7 @@ def _fit(est: _Estimator, scaled: list[_Draft], counted: list[_Draft], klass: st
         for d in scaled:
             low, high = d.size
             d.batches = max(1, min(d.cap, high, max(low, round(d.raw * factor))))
-        return sum(est.order_days(_order(est, d), train_class).get(klass, 0) for d in counted if d.batches > 0)
+        return sum(est.draft_days(d, key).get(klass, 0) for d in counted if d.batches > 0)
 
     if not scaled:
         return apply(0.0)
@@ -957,27 +1210,37 @@ def _calibrate(est: _Estimator, drafts: list[_Draft], scale: float) -> None:
     orders late in any plan however good the yearly total looks. Classes
     go in the order ADC, AAV, small mAb trains, large mAb trains: the last carries the ADC intermediates, so
     those must be sized first.
+
+    On a site of several campuses every class is sized per campus (`_Estimator.group`), so that no campus
+    is overbooked while another idles; the shortfall of a campus whose orders cannot grow enough is then
+    taken up by the campuses that reached their goal, in proportion to their train-days.
     """
     spans = quarters(est.horizon.start, est.horizon.end)
     due_quarter = {id(d): _quarter_of(d.due, spans) for d in drafts}
     shape = _quarter_shape([label for label, _, _ in spans])
-    for klass in ("ADC", "AAV", "mAb-small", "mAb-large"):
-        available = {label: est.available_days(lo, hi, train_class).get(klass, 0) for label, lo, hi in spans}
-        total = sum(available.values())
-        if total == 0:
-            continue
-        goal = LOAD_TARGET * scale * total
+    group = est.group
+    home = {}  # draft -> group of its typical train
+    touched: dict[str, set[int]] = defaultdict(set)  # group -> drafts with train-days in it (any size)
+    for d in drafts:
+        train = est.typical(d.product, d.plant)
+        home[id(d)] = d.klass if train is None else group(train)
+        for part, _ in est.order_parts(_order(est, replace(d, batches=1))):
+            touched[group(part)].add(id(d))
+
+    def size(klass: str, key: str, available: dict[str, int], goal: float) -> float:
+        """Fit the firm orders of group `key` toward `goal` train-days over the quarters; returns the reach."""
         weight = {q: shape[q] * available[q] for q in available}
         target = {q: goal * weight[q] / sum(weight.values()) for q in available}
         limit = {q: max(target[q], CLASS_QUARTER_LIMIT[klass] * scale * available[q]) for q in available}
         for q in limit:  # the lighter first and last quarters keep their shape below the limit
             limit[q] = max(target[q], shape[q] * limit[q]) if shape[q] < 1 else limit[q]
-        buckets = {
-            q: [d for d in drafts if d.firm and due_quarter[id(d)] == q] for q in available
+        buckets = {  # firm drafts due in the quarter that load this group
+            q: [d for d in drafts if d.firm and due_quarter[id(d)] == q and id(d) in touched[key]] for q in available
         }
         for _ in range(6):
             reached = {
-                q: _fit(est, [d for d in bucket if d.klass == klass and not d.fixed], bucket, klass, target[q])
+                q: _fit(est, [d for d in bucket if home[id(d)] == key and not d.fixed], bucket, key, target[q],
+                        group)
                 for q, bucket in buckets.items()
             }
             short = goal - sum(reached.values())
@@ -987,36 +1250,70 @@ def _calibrate(est: _Estimator, drafts: list[_Draft], scale: float) -> None:
             room = sum(weight[q] for q in open_)
             for q in open_:
                 target[q] = min(limit[q], target[q] + short * weight[q] / room)
-        tentative = [d for d in drafts if not d.firm]
-        room = max(0.0, TOTAL_TARGET * scale * total - sum(reached.values()))
-        _fit(est, [d for d in tentative if d.klass == klass], tentative, klass, room)
+        return sum(reached.values())
+
+    multi = len(est.campuses) > 1
+    for klass in ("ADC", "AAV", "mAb-small", "mAb-large"):
+        available: dict[str, dict[str, int]] = {}
+        for key in (f"{klass}@{c}" for c in est.campuses) if multi else (klass,):
+            days = {label: est.available_days(lo, hi, group).get(key, 0) for label, lo, hi in spans}
+            if sum(days.values()) > 0:
+                available[key] = days
+        total = {key: sum(days.values()) for key, days in available.items()}
+        goal = {key: LOAD_TARGET * scale * total[key] for key in available}
+        reached = {key: size(klass, key, available[key], goal[key]) for key in available}
+        short = sum(goal.values()) - sum(reached.values())
+        full = [key for key in available if reached[key] >= 0.98 * goal[key]]
+        if multi and full and short > 0.005 * sum(goal.values()):
+            for key in full:
+                goal[key] += short * total[key] / sum(total[k] for k in full)
+                reached[key] = size(klass, key, available[key], goal[key])
+        for key in available:
+            tentative = [d for d in drafts if not d.firm and id(d) in touched[key]]
+            room = max(0.0, TOTAL_TARGET * scale * total[key] - reached[key])
+            _fit(est, [d for d in tentative if home[id(d)] == key], tentative, key, room, group)
+
+
+_Part = tuple[str, str, float, date, date, str | None]  # product, class, train-days, release, due, fixed plant
 
 
 @dataclass
 class _Balance:
-    """Expected mAb load of each unit `plant|class` from the sized orders and the current qualifications.
+    """Expected load of each unit `plant|class` from the sized orders and the current qualifications.
 
     Each order step's train-days are shared over the plants it may run at, in proportion to the unit's
-    train-days inside the order's window after the plant's qualification date.
+    train-days inside the order's window after the plant's qualification date. Loads are kept per part and
+    summed per unit in part order (`requalify` updates one product), so they equal a fresh summation.
     """
 
     site: _Site
     est: _Estimator
     qualified: dict[str, dict[str, date]]
-    parts: list[tuple[str, str, float, date, date, str | None]]  # product, class, days, release, due, plant
+    parts: list[_Part]
     capacity: dict[str, int]
-    windows: dict[tuple[date, date], dict[str, int]] = field(default_factory=dict)
+    by_product: dict[str, list[int]] = field(default_factory=dict)  # product -> indices of its parts
+    shares: list[dict[str, float]] = field(default_factory=list)  # part index -> unit -> train-days
+    at: dict[str, set[int]] = field(default_factory=dict)  # unit -> indices of the parts loading it
+    load: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for i, part in enumerate(self.parts):
+            self.by_product.setdefault(part[0], []).append(i)
+            self.shares.append(self.part_load(part, self.qualified[part[0]]))
+            for u in self.shares[i]:
+                self.at.setdefault(u, set()).add(i)
+        for u in self.at:
+            self._sum(u)
 
     @staticmethod
     def unit(train: Train) -> str:
         return f"{train.plant}|{train_class(train)}"
 
-    def window(self, lo: date, hi: date) -> dict[str, int]:
-        if (lo, hi) not in self.windows:
-            self.windows[(lo, hi)] = self.est.available_days(lo, hi, self.unit)
-        return self.windows[(lo, hi)]
+    def window(self, lo: date, hi: date, unit: str) -> int:
+        """Train-days of one unit in [lo, hi)."""
+        return self.est.available_days_of(lo, hi, _Balance.unit, unit)
 
-    def part_load(self, part: tuple[str, str, float, date, date, str | None], plants: dict[str, date]) -> dict:
+    def part_load(self, part: _Part, plants: dict[str, date]) -> dict[str, float]:
         product, klass, days, release, due, fixed = part
         if fixed:
             plants = {fixed: plants.get(fixed, self.site.start)}
@@ -1024,28 +1321,46 @@ class _Balance:
         for plant, since in plants.items():
             lo = max(release, self.site.start, since)
             if lo < due:
-                weights[f"{plant}|{klass}"] = self.window(lo, due).get(f"{plant}|{klass}", 0)
+                weights[f"{plant}|{klass}"] = self.window(lo, due, f"{plant}|{klass}")
         total = sum(weights.values())
         return {u: days * w / total for u, w in weights.items() if w} if total else {}
 
-    def loads(self) -> tuple[dict[str, float], dict[tuple[str, str], float]]:
-        load: dict[str, float] = defaultdict(float)
-        share: dict[tuple[str, str], float] = defaultdict(float)
-        for part in self.parts:
-            for u, v in self.part_load(part, self.qualified[part[0]]).items():
-                load[u] += v
-                share[(u, part[0])] += v
-        return load, share
+    def _sum(self, unit: str) -> None:
+        total = 0.0
+        for i in sorted(self.at.get(unit, ())):
+            total += self.shares[i][unit]
+        self.load[unit] = total
+
+    def ratio(self, unit: str) -> float:
+        return self.load.get(unit, 0.0) / self.capacity[unit]
+
+    def products_at(self, unit: str) -> list[str]:
+        """Products with load on the unit, sorted."""
+        return sorted({self.parts[i][0] for i in self.at.get(unit, ())})
+
+    def requalify(self, product: str) -> set[str]:
+        """Recompute the product's loads after its qualifications changed; returns the units touched."""
+        touched: set[str] = set()
+        for i in self.by_product.get(product, []):
+            old, new = self.shares[i], self.part_load(self.parts[i], self.qualified[product])
+            for u in old:
+                self.at[u].discard(i)
+            for u in new:
+                self.at.setdefault(u, set()).add(i)
+            self.shares[i] = new
+            touched |= old.keys() | new.keys()
+        for u in touched:
+            self._sum(u)
+        return touched
 
     def shift(self, product: str, plants: dict[str, date]) -> dict[str, float]:
         """Change of unit loads if `product` were qualified at `plants` instead of its current plants."""
         delta: dict[str, float] = defaultdict(float)
-        for part in self.parts:
-            if part[0] == product:
-                for u, v in self.part_load(part, self.qualified[product]).items():
-                    delta[u] -= v
-                for u, v in self.part_load(part, plants).items():
-                    delta[u] += v
+        for i in self.by_product.get(product, []):
+            for u, v in self.shares[i].items():
+                delta[u] -= v
+            for u, v in self.part_load(self.parts[i], plants).items():
+                delta[u] += v
         return delta
 
 
@@ -1054,6 +1369,8 @@ def _balance_qualifications(site: _Site, est: _Estimator, rng: random.Random, dr
     products to free capacity, until the expected loads of the units (plant × class) lie within
     BALANCE_TOLERANCE or no transfer lowers the busiest unit. Stress products stay where they are.
 
+    On a site of several campuses each campus is balanced in itself (targets on the same campus), like the
+    bundled site; each step takes the best transfer over all classes and campuses.
     Returns how many qualifications were added.
     """
     designs = {d.plant: d for d in site.designs}
@@ -1061,18 +1378,25 @@ def _balance_qualifications(site: _Site, est: _Estimator, rng: random.Random, dr
     qualified: dict[str, dict[str, date]] = defaultdict(dict)
     for q in est.data.qualifications:
         qualified[q.product][q.plant] = q.qualified_from
-    parts = []
+    parts: list[_Part] = []
     for d in drafts:
         for train, days in est.order_parts(_order(est, d)):
-            if train.modality == "mAb":
-                product = d.product if d.product.modality == "mAb" else est.products[d.product.intermediate or ""]
-                fixed = d.plant if product is d.product else None
-                parts.append((product.product, train_class(train), days, d.release, d.due, fixed))
-    capacity = {u: v for u, v in est.available_days(key=_Balance.unit).items() if "|mAb-" in u}
+            intermediate = train.modality == "mAb" and d.product.modality == "ADC"
+            product = est.products[d.product.intermediate or ""] if intermediate else d.product
+            fixed = d.plant if product is d.product else None
+            parts.append((product.product, train_class(train), days, d.release, d.due, fixed))
+    capacity = est.available_days(key=_Balance.unit)
     balance = _Balance(site, est, qualified, parts, capacity)
     volumes = defaultdict(set)
     for t in est.data.trains:
         volumes[_Balance.unit(t)].add(t.volume_l)
+    groups: dict[tuple[str, str], list[str]] = defaultdict(list)  # (class, campus) -> units
+    for u, days in capacity.items():
+        plant, klass = u.split("|")
+        if days > 0 and klass in BALANCED_CLASSES:
+            groups[(klass, designs[plant].campus)].append(u)
+    campuses = list(dict.fromkeys(d.campus for d in site.designs))
+    keys = [(k, c) for k in BALANCED_CLASSES for c in campuses if (k, c) in groups]
 
     def since(plant: str) -> date:
         online = designs[plant].online_from
@@ -1080,30 +1404,40 @@ def _balance_qualifications(site: _Site, est: _Estimator, rng: random.Random, dr
             return _random_day(rng, online, online + timedelta(days=60))
         return _random_day(rng, max(online, site.start - timedelta(days=4 * 365)), site.start - timedelta(days=30))
 
-    added = 0
-    while added < MAX_ADDED_QUALIFICATIONS:
-        load, share = balance.loads()
+    def best_transfer(units: list[str]) -> tuple[float, str, str] | None:
+        """The transfer that lowers the busiest of `units` most without lifting another as high."""
+        ratio = {u: balance.ratio(u) for u in units}
+        if len(units) < 2 or max(ratio.values()) - min(ratio.values()) < BALANCE_TOLERANCE:
+            return None
+        busiest = max(units, key=lambda u: (ratio[u], u))
         best: tuple[float, str, str] | None = None
-        for klass in ("mAb-large", "mAb-small"):
-            units = [u for u in capacity if u.endswith(klass)]
-            ratio = {u: load[u] / capacity[u] for u in units}
-            if len(units) < 2 or max(ratio.values()) - min(ratio.values()) < BALANCE_TOLERANCE:
+        for product in balance.products_at(busiest):
+            if product in stress:
                 continue
-            busiest = max(units, key=lambda u: (ratio[u], u))
-            for (u, product), _ in sorted(share.items()):
-                if u != busiest or product in stress:
+            for target in sorted(units):
+                plant = target.split("|")[0]
+                if plant in qualified[product] or not any(
+                    volume_fits(est.products[product], v) for v in volumes[target]
+                ):
                     continue
-                for target in sorted(units):
-                    plant = target.split("|")[0]
-                    if plant in qualified[product] or not any(
-                        volume_fits(est.products[product], v) for v in volumes[target]
-                    ):
-                        continue
-                    delta = balance.shift(product, {**qualified[product], plant: site.start})
-                    peak = max((load[x] + delta.get(x, 0)) / capacity[x] for x in units)
-                    gain = ratio[busiest] - peak
-                    if gain > 0.005 and (best is None or gain > best[0]):
-                        best = (gain, product, plant)
+                delta = balance.shift(product, {**qualified[product], plant: site.start})
+                peak = max((balance.load.get(x, 0.0) + delta.get(x, 0)) / capacity[x] for x in units)
+                gain = ratio[busiest] - peak
+                if gain > 0.005 and (best is None or gain > best[0]):
+                    best = (gain, product, plant)
+        return best
+
+    found: dict[tuple[str, str], tuple[float, str, str] | None] = {}  # per group, valid until its loads change
+    added = 0
+    limit = round(MAX_ADDED_QUALIFICATIONS * len(site.designs) / len(PLANT_DESIGNS))
+    while added < limit:
+        best: tuple[float, str, str] | None = None
+        for key in keys:
+            if key not in found:
+                found[key] = best_transfer(groups[key])
+            option = found[key]
+            if option is not None and (best is None or option[0] > best[0]):
+                best = option
         if best is None:
             break
         _, product, plant = best
@@ -1111,6 +1445,10 @@ def _balance_qualifications(site: _Site, est: _Estimator, rng: random.Random, dr
         site.tables["qualifications"].append(
             {"product": product, "plant": plant, "qualified_from": qualified[product][plant]}
         )
+        touched = balance.requalify(product)
+        for key in keys:
+            if key in found and touched.intersection(groups[key]):
+                del found[key]
         added += 1
     return added
 
@@ -1194,6 +1532,26 @@ def _write_csv(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> No
             writer.writerow([_cell(row.get(c)) for c in columns])
 
 
+def generate(
+    out_dir: Path,
+    *,
+    orders: int = 150,
+    plants: int = 10,
+    years: int = 2,
+    seed: int = 2027,
+    start: date = date(2027, 1, 1),
+) -> None:
+    """Write a complete, valid data folder of `plants` plants (`site_designs`) and `orders` orders.
+
+    Clients, products and changeover overrides grow with `orders` (about 30 clients and 60 products per 150
+    orders); with orders in proportion to plants (150 per 10) the firm load stays near the bundled 80 %.
+    The defaults give exactly the bundled data/ (`generate_site` defaults); benchmarks use
+    `generate(out, orders=150 * k, plants=10 * k, seed=s)` for a k× site. At least 4 plants (P1, P2, ADC,
+    AAV) are needed so that every mAb scale has trains.
+    """
+    generate_site(out_dir, seed=seed, orders=orders, years=years, start=start, designs=site_designs(plants))
+
+
 def generate_site(
     out_dir: Path,
     *,
@@ -1206,26 +1564,35 @@ def generate_site(
 ) -> None:
     """Write a complete, valid data folder (all CSVs, settings.toml, README.md) for the illustrative site.
 
-    `orders` counts every order (stress orders included); `scale` multiplies the load targets (1.0: firm
-    demand toward LOAD_TARGET = 80 % of the available train-days per capacity class, firm + tentative
-    TOTAL_TARGET = 92 %); `designs` lets a caller resize the campus. Same arguments → byte-identical files.
+    `orders` counts every order (stress orders included) and sets the number of clients, products and
+    changeover overrides (`_Catalog`: in proportion to orders / REFERENCE_ORDERS); `scale` multiplies the
+    load targets (1.0: firm demand toward LOAD_TARGET = 80 % of the available train-days per capacity
+    class, firm + tentative TOTAL_TARGET = 92 %); `designs` lets a caller resize the campus (`site_designs`).
+    Same arguments → byte-identical files.
     """
     if orders < 20:
         raise ValueError(f"orders must be at least 20 (got {orders})")
     if years < 1 or scale <= 0:
         raise ValueError("years must be ≥ 1 and scale > 0")
     end = _add_years(start, years)
+    ready = [d for d in designs if d.online_from < end - timedelta(days=180)]
     for modality in ORDER_MIX:
-        if not any(g.modality == modality and d.online_from < end - timedelta(days=180)
-                   for d in designs for g in d.groups):
+        if not any(g.modality == modality for d in ready for g in d.groups):
             raise ValueError(f"no {modality} plant is online at least 180 days before the horizon end {end}")
+    for label, (low, high) in MAB_SCALES.items():
+        if not any(g.modality == "mAb" and low <= g.volume_l <= high for d in ready for g in d.groups):
+            raise ValueError(f"no mAb train of the {label} scale ({low:,.0f}–{high:,.0f} L) is online at least "
+                             f"180 days before the horizon end {end}")
+    if len({d.plant for d in designs}) < len(designs):
+        raise ValueError("plant ids of the designs are not unique")
     rng = random.Random(seed)
+    catalog = _Catalog.for_orders(orders)
     site = _Site(start=start, end=end, designs=designs)
     site.tables["plants"] = build_plants(designs)
     site.tables["trains"] = build_trains(designs)
-    _make_products(site, rng)
+    _make_products(site, rng, catalog)
     _make_downtime(site, rng)
-    _make_changeovers(site, rng)
+    _make_changeovers(site, rng, catalog)
     _make_orders(site, rng, orders, scale)
 
     out_dir = Path(out_dir)
@@ -1237,11 +1604,24 @@ def generate_site(
         f"[horizon]\nstart = {site.start.isoformat()}\nend = {site.end.isoformat()}\n",
         encoding="utf-8",
     )
+    data = load_valid(out_dir)
+    written = _Estimator(data)
+    resized = {} if designs == PLANT_DESIGNS else {"plants": len(designs)}
     (out_dir / "README.md").write_text(
-        _readme(site, load_report(out_dir), quarter_report(out_dir), seed=seed, orders=orders, years=years,
-                scale=scale),
+        _readme(site, _report(written, data.orders), _quarter_report(written, data.orders), seed=seed, orders=orders,
+                years=years, scale=scale, **resized),
         encoding="utf-8",
     )
+
+
+def _campus_text(designs: Sequence[PlantDesign]) -> str:
+    """' on 3 campuses …' for a site built by `site_designs` beyond one campus; '' for one campus."""
+    campuses = list(dict.fromkeys(d.campus for d in designs))
+    if len(campuses) == 1:
+        return ""
+    return (f" on {len(campuses)} campuses ({', '.join(campuses)}): every further campus repeats the plant designs "
+            "with suffixed ids (`P1-2`) and the same online dates; orders are sized and qualifications balanced "
+            "per campus, and products may be qualified on several campuses")
 
 
 def _trains_text(design: PlantDesign) -> str:
@@ -1294,6 +1674,18 @@ def _readme(
         for o in orders if o["note"].startswith("stress")
     )
     settings = ", ".join(f"{k}={v!r}" for k, v in args.items())
+    if "plants" in args:  # a resized site (`generate`), not the bundled data/
+        call = ", ".join(f"{k}={args[k]!r}" for k in ("orders", "plants", "years", "seed"))
+        origin = (f"Written by `planner.generate.generate(out, {call}, start={site.start.isoformat()})`; "
+                  "generate it again with the same arguments instead of editing it.")
+    else:
+        origin = f"""Written by `planner.generate.generate_site` ({settings}). A test checks that this folder equals a
+fresh generation, so never edit it by hand: change `planner/generate.py` and regenerate from the repository
+root with
+
+```
+{REGENERATE_COMMAND}
+```"""
     scale_counts = {label: sum(1 for v in site.scales.values() if v == label) for label in MAB_SCALES}
     scales_text = "; ".join(
         f"{scale_counts[label]} {label} {low:,.0f}–{high:,.0f} L" for label, (low, high) in MAB_SCALES.items()
@@ -1301,22 +1693,16 @@ def _readme(
     ranges = ", ".join(f"{label} {low}–{high}" for label, (low, high) in BATCH_RANGE.items())
     own = sum(1 for p in products if p["modality"] == "ADC" and p.get("intermediate"))
     limits = ", ".join(f"{k} {v:.0%}" for k, v in CLASS_QUARTER_LIMIT.items())
-    return f"""# Bundled data set — ILLUSTRATIVE
+    return f"""# {"Generated" if "plants" in args else "Bundled"} data set — ILLUSTRATIVE
 
 **This is not real data.** It is a Samsung-Biologics-like campus (Songdo) built from public plant figures;
 every client, product, order, downtime and cleaning time is invented. Do not quote it as facts about any
 company.
 
-Written by `planner.generate.generate_site` ({settings}). A test checks that this folder equals a
-fresh generation, so never edit it by hand: change `planner/generate.py` and regenerate from the repository
-root with
-
-```
-{REGENERATE_COMMAND}
-```
+{origin}
 
 Horizon {site.start.isoformat()} to {site.end.isoformat()} (end exclusive); {len(site.tables['trains'])} trains in \
-{len(site.designs)} plants.
+{len(site.designs)} plants{_campus_text(site.designs)}.
 
 ## Plants
 
@@ -1329,7 +1715,7 @@ horizon (P8) never runs a batch; it shows that the planner ignores plants that a
 
 ## What is invented
 
-- **Clients**: {len(CLIENT_STEMS)} fictional names; any likeness to a real company is accidental.
+- **Clients**: {len({p['client'] for p in products})} fictional names; any likeness to a real company is accidental.
 - **Products**: {len(products)} ({counts['mAb']} mAb, {counts['ADC']} ADC, {counts['AAV']} AAV).
   - mAb: titer 2–7 g/L, yield 0.65–0.80, `batch_days` 12–18 — the time a batch holds its train,
     **including the seed expansion**, which this model keeps on the production train.
