@@ -137,6 +137,25 @@ def validate(data_dir: Annotated[Path, typer.Argument(help="Data folder to check
 
 
 @app.command()
+def generate(
+    out_dir: Annotated[Path, typer.Argument(help="Folder to write the generated data set into.")],
+    orders: Annotated[int, typer.Option(min=1, help="Number of orders.")] = 150,
+    plants: Annotated[int, typer.Option(min=1, help="Plants (10 = the bundled site; more = more campuses).")] = 10,
+    years: Annotated[int, typer.Option(min=1, max=10, help="Horizon length in years.")] = 2,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives byte-identical files.")] = 2027,
+) -> None:
+    """Write a valid, realistic instance of the data contract (same distributions as the bundled data/)."""
+    from planner.pipeline import generate_site_folder
+
+    try:
+        generate_site_folder(out_dir, orders=orders, plants=plants, years=years, seed=seed)
+    except ValueError as exc:
+        err_console.print(f"error: {exc}", markup=False)
+        raise typer.Exit(2) from None
+    out_console.print(f"wrote {out_dir} ({orders} orders, {plants} plants, {years} years, seed {seed})", markup=False)
+
+
+@app.command()
 def check(
     data_dir: Annotated[Path, typer.Argument(help="Data folder the plan was made from.")],
     plan_dir: Annotated[Path, typer.Argument(help="Plan folder written by `planner solve`.")],

@@ -6,13 +6,15 @@ Kept apart from `cli.py` so tests, benchmarks and later what-if sweeps run exact
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from planner.expand import expand
-from planner.export import summary, write_plan
+from planner.export import replace_folder, summary, write_plan
 from planner.greedy import greedy_campaigns
 from planner.model import add_hints, build_model
 from planner.plan import Plan, build_plan
@@ -111,3 +113,18 @@ def run_solve(
     if request.out is not None:
         write_plan(plan, request.out, facts)
     return Outcome(result, plan, facts, sizes)
+
+
+def generate_site_folder(out: Path, *, orders: int, plants: int, years: int, seed: int) -> None:
+    """Generate a data set into a temporary sibling folder and swap it into place only when complete."""
+    from planner.generate import generate
+
+    out = Path(out).resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        generate(tmp, orders=orders, plants=plants, years=years, seed=seed)
+        replace_folder(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

@@ -83,3 +83,18 @@ def test_console_script_runs() -> None:
     result = subprocess.run([str(exe), "--help"], capture_output=True, text=True, check=False)
     assert result.returncode == 0
     assert "solve" in result.stdout and "check" in result.stdout
+
+
+def test_generate_writes_valid_data(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    result = runner.invoke(app, ["generate", str(out), "--orders", "40", "--plants", "4", "--seed", "5"])
+    assert result.exit_code == 0, result.output
+    assert runner.invoke(app, ["validate", str(out)]).exit_code == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["site"]
+
+
+def test_generate_refuses_too_few_plants(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["generate", str(tmp_path / "site"), "--plants", "2"])
+    assert result.exit_code == 2
+    assert result.output.startswith("error: ")
+    assert not (tmp_path / "site").exists()
