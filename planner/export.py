@@ -73,6 +73,8 @@ def summary(plan: Plan, sizes: dict[str, int], data_dir: Path) -> dict[str, Any]
         "objective": r.objective,
         "best_bound": r.best_bound,
         "gap": None if r.gap is None else round(r.gap, 6),
+        "rules_bound": r.rules_bound,
+        "rules_gap": None if r.rules_gap is None else round(r.rules_gap, 6),
         "wall_seconds": round(r.wall_seconds, 3),
         "first_solution_seconds": None if r.first_solution_seconds is None else round(r.first_solution_seconds, 3),
         "note": r.note,

@@ -177,23 +177,29 @@ def _completion(m: cp_model.CpModel, inst: Instance, sv: StepVars) -> None:
         m.add(sv.completion <= due).only_enforce_if(sv.accepted)
 
 
-def fastest_completion(step: Step, demand: int, cap: int, not_before: int = 0) -> int | None:
-    """Earliest day a step could deliver `demand` units if every campaign slot ran from its earliest day.
+def fastest_completion(
+    step: Step, demand: int, cap: int | None, not_before: int = 0, optimistic: bool = False
+) -> int | None:
+    """Earliest day a step could deliver `demand` units if its trains ran from their earliest day on.
 
-    Ignores other orders, downtime and pool capacity, so it is a valid lower bound on completion; None when
-    the options cannot deliver that much at all.
+    Ignores other orders, downtime and pool capacity, so it is a lower bound on completion; None when the
+    options cannot deliver that much at all. With `cap` it counts the model's campaign slots per pool (a bound
+    for the campaign model); with `cap=None` and `optimistic` every train of the pool and rounded-up output
+    (a bound for any plan that obeys the rules).
     """
     events: list[tuple[int, int]] = []
     bd = step.product.batch_days
     for o in step.options:
         cycle = bd + o.pool.turnaround_days
         first = max(o.earliest, not_before)
-        for _ in range(min(cap, o.pool.size, o.max_batches)):
+        output = o.grams_ceil if optimistic and o.output > 1 else o.output
+        trains = o.pool.size if cap is None else min(cap, o.pool.size, o.max_batches)
+        for _ in range(trains):
             for i in range(o.max_batches):
                 end = first + i * cycle + bd
                 if end > o.latest_end:
                     break
-                events.append((end, o.output))
+                events.append((end, output))
     events.sort()
     total = 0
     for end, output in events:
@@ -201,6 +207,47 @@ def fastest_completion(step: Step, demand: int, cap: int, not_before: int = 0) -
         if total >= demand:
             return end
     return None
+
+
+def rules_lower_bound(inst: Instance, weights: Weights) -> float:
+    """A lower bound on the objective of *any* plan obeying rules 1-6, not just of campaign-model plans.
+
+    Each firm order either is served in full — then it is at least as late as if it had every eligible
+    train to itself from its earliest day (no downtime, no other orders) — or leaves at least one per-mille
+    unmet. Changeover days are ≥ 0 and at most all tentative revenue can be won.
+    """
+    bound = 0.0
+    revenue = 0.0
+    by_order: dict[str, list[Step]] = {}
+    for step in inst.steps:
+        by_order.setdefault(step.order.order, []).append(step)
+    for steps in by_order.values():
+        final = next(s for s in steps if s.final)
+        order = final.order
+        if not order.firm:
+            revenue += round(order.revenue) * weights.revenue_k
+            continue
+        done = _rules_completion(final, next((s for s in steps if s.name == "intermediate"), None))
+        if done is None:
+            bound += weights.unmet_permille
+            continue
+        late = max(0, done - inst.day(order.due)) * round(order.weight * weights.late_day)
+        bound += min(late, weights.unmet_permille)
+    return bound - revenue
+
+
+def _rules_completion(final: Step, inter: Step | None) -> int | None:
+    alone = fastest_completion(final, final.demand, None, optimistic=True)
+    if inter is None or alone is None:
+        return alone
+    product = final.product
+    grams = min((o.grams_ceil for o in final.options), default=0)
+    need_grams = final.demand * grams if final.order.unit == "batches" else final.demand
+    need = max(1, int(need_grams * (product.intermediate_kg_per_kg or 1.0)) - 1)
+    inter_done = fastest_completion(inter, need, None, optimistic=True)
+    if inter_done is None:
+        return None
+    return max(alone, inter_done + (product.release_days or 0) + product.batch_days)
 
 
 def _forced_lateness(m: cp_model.CpModel, inst: Instance, sv: StepVars, lower_completion: int | None) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 from planner.expand import expand
 from planner.export import replace_folder, summary, write_plan
 from planner.greedy import greedy_campaigns
-from planner.model import add_hints, build_model
+from planner.model import add_hints, build_model, rules_lower_bound
 from planner.plan import Plan, build_plan
 from planner.solve import Progress, SolveResult, greedy_result, solve
 from planner.validate import load_valid
@@ -104,6 +104,7 @@ def run_solve(
                 f"CP-SAT found no plan in {searched.wall_seconds:.1f} s (status {searched.status}); "
                 "the greedy plan is written instead"
             )
+    result.rules_bound = rules_lower_bound(inst, settings.weights)
     if not result.has_plan:
         return Outcome(result, None, None, sizes)
     plan = build_plan(inst, result)

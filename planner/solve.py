@@ -45,6 +45,13 @@ class SolveResult:
     unmet_status: str | None = None
     unmet_bound: float | None = None
     note: str = ""
+    rules_bound: float | None = None
+
+    @property
+    def rules_gap(self) -> float | None:
+        if self.objective is None or self.rules_bound is None:
+            return None
+        return relative_gap(self.objective, min(self.rules_bound, self.best_bound or self.rules_bound))
 
     @property
     def has_plan(self) -> bool:
@@ -136,14 +143,14 @@ def solve(
         status = solver.solve(pm.model, recorder)
         progress += recorder.progress
         unmet_status = solver.status_name(status)
-        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            return SolveResult(unmet_status, None, None, time.perf_counter() - t0, workers, seed, time_limit_s,
-                               progress=progress, unmet_status=unmet_status)
-        unmet_value, unmet_bound = round(solver.objective_value), solver.best_objective_bound
-        chosen_first = _chosen(pm, solver)
-        pm.model.clear_hints()
-        add_hints(pm, chosen_first)
-        pm.model.add(unmet <= unmet_value)
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            unmet_value, unmet_bound = round(solver.objective_value), solver.best_objective_bound
+            chosen_first = _chosen(pm, solver)
+            pm.model.clear_hints()
+            add_hints(pm, chosen_first)
+            pm.model.add(unmet <= unmet_value)
+        else:
+            unmet = 0
         pm.model.minimize(pm.objective)
     solver = _solver(time_limit_s - (time.perf_counter() - t0), workers, seed)
     recorder = _Recorder(on_progress, t0, 2)
@@ -167,8 +174,10 @@ def solve(
         result.best_bound = min(solver.best_objective_bound, worse) if not isinstance(unmet, int) else (
             solver.best_objective_bound
         )
-    else:
+    elif unmet_status == "FEASIBLE":
         result.best_bound = min(solver.best_objective_bound, w_unmet * unmet_bound - pm.revenue_total)
+    else:
+        result.best_bound = solver.best_objective_bound
     result.objective_terms = {k: int(solver.value(v)) for k, v in pm.objective_terms.items()}
     result.campaigns = _chosen(pm, solver)
     return result

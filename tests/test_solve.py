@@ -29,13 +29,15 @@ def _orders(path: Path) -> dict[str, dict[str, str]]:
 def test_single_train_late_order(tmp_path: Path) -> None:
     """25 kg needs 3 batches: starts day 0, 12, 24 (2-day turnaround) → ends day 34, due day 30.
 
-    Objective = 4 days × weight 2 × 1000 + one campaign's changeover 5 days × 10 = 8050.
+    Objective = 4 days × weight 2 × 1000 + one campaign's changeover 5 days × 10 = 8050. The bound valid for
+    any plan is the unavoidable lateness alone, 8000 (a plan need not end with a changeover).
     """
     data = write_instance(tmp_path / "d", plants=[PLANT], trains=[TRAIN], products=[PRODUCT_A],
                           orders=[O1], qualifications=QUALS[:1])
     outcome = solve_checked(data, tmp_path / "plan")
     assert outcome.result.status == "OPTIMAL"
     assert outcome.result.objective == 8050
+    assert outcome.result.rules_bound == 8000
     row = _orders(tmp_path / "plan")["O1"]
     assert (row["status"], row["batches"], row["completion"], row["days_late"]) == ("late", "3", "2027-02-04", "4")
 
