@@ -69,6 +69,7 @@ class Option:
     kg_per_batch: float
     max_batches: int
     tail: int
+    qualified: bool = True
 
 
 @dataclass
@@ -81,6 +82,7 @@ class Step:
     final: bool
     demand: int
     options: list[Option] = field(default_factory=list)
+    all_options: list[Option] = field(default_factory=list)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -155,11 +157,13 @@ def build_pools(data: ProblemData, start: dt.date, horizon: int) -> list[Pool]:
     return pools
 
 
-def _earliest_at_plant(data: ProblemData, product: Product, order: Order, plant: str) -> dt.date | None:
+def _earliest_at_plant(
+    qualified: dict[tuple[str, str], dt.date], product: Product, order: Order, plant: str
+) -> dt.date | None:
     """Rule 3: first day the product may run at a plant (qualified, or after tech transfer); None = never."""
-    for q in data.qualifications:
-        if q.product == product.product and q.plant == plant:
-            return max(q.qualified_from, order.release)
+    since = qualified.get((product.product, plant))
+    if since is not None:
+        return max(since, order.release)
     if product.tech_transfer_days is None:
         return None
     return order.release + dt.timedelta(days=product.tech_transfer_days)
@@ -172,8 +176,8 @@ def changeover_tail(product: str, pool: Pool, changeovers: dict[tuple[str, str],
 
 
 def _options(
-    inst_start: dt.date, horizon: int, data: ProblemData, pools: list[Pool], step: Step, site: str | None,
-    changeovers: dict[tuple[str, str], int], demand_for_bound: float,
+    inst_start: dt.date, horizon: int, qualified: dict[tuple[str, str], dt.date], pools: list[Pool], step: Step,
+    site: str | None, changeovers: dict[tuple[str, str], int], demand_for_bound: float,
 ) -> list[Option]:
     product, order = step.product, step.order
     options: list[Option] = []
@@ -182,7 +186,7 @@ def _options(
             continue
         if not volume_fits(product, pool.volume_l):
             continue
-        first = _earliest_at_plant(data, product, order, pool.plant)
+        first = _earliest_at_plant(qualified, product, order, pool.plant)
         if first is None:
             continue
         earliest = max(0, (first - inst_start).days, (order.release - inst_start).days, pool.online[0])
@@ -203,12 +207,28 @@ def _options(
                 kg_per_batch=kg,
                 max_batches=min(fit, math.ceil(demand_for_bound / output)),
                 tail=changeover_tail(product.product, pool, changeovers),
+                qualified=(product.product, pool.plant) in qualified,
             )
         )
     return options
 
 
-def expand(data: ProblemData, start: dt.date | None = None, end: dt.date | None = None) -> Instance:
+def prune_transfers(options: list[Option], keep: int | None) -> list[Option]:
+    """Keep every qualified pool but only the `keep` earliest pools reachable by tech transfer.
+
+    On multi-campus sites a transferable product may reach dozens of pools; offering the model all of them
+    multiplies its size without helping the plan. `all_options` keeps the full list for the bound.
+    """
+    if keep is None:
+        return options
+    transfers = sorted((o for o in options if not o.qualified), key=lambda o: (o.earliest, -o.output, o.pool.id))
+    chosen = {id(o) for o in transfers[:keep]}
+    return [o for o in options if o.qualified or id(o) in chosen]
+
+
+def expand(
+    data: ProblemData, start: dt.date | None = None, end: dt.date | None = None, max_transfer_options: int | None = None
+) -> Instance:
     """Turn validated data into pools and order steps with their eligible options (rules 1-3, 5, 6)."""
     start = start or data.settings.horizon.start
     end = end or data.settings.horizon.end
@@ -216,18 +236,25 @@ def expand(data: ProblemData, start: dt.date | None = None, end: dt.date | None 
     pools = build_pools(data, start, horizon)
     products = {p.product: p for p in data.products}
     changeovers = {(c.from_product, c.to_product): c.days for c in data.changeovers}
+    qualified: dict[tuple[str, str], dt.date] = {}
+    for q in data.qualifications:
+        key = (q.product, q.plant)
+        qualified[key] = min(q.qualified_from, qualified.get(key, q.qualified_from))
     steps: list[Step] = []
     for order in data.orders:
         product = products[order.product]
         demand = round(order.quantity) if order.unit == "batches" else math.ceil(order.quantity * 1000 - 1e-9)
         final = Step(order, FINAL_STEP[product.modality], product, True, demand)
-        final.options = _options(start, horizon, data, pools, final, order.plant, changeovers, demand)
+        final.options = _options(start, horizon, qualified, pools, final, order.plant, changeovers, demand)
         steps.append(final)
         if product.modality == "ADC" and product.intermediate:
             inter = Step(order, "intermediate", products[product.intermediate], False, 0)
             batches = max((math.ceil(demand / o.output) + 1 for o in final.options), default=0)
             grams = max((o.grams_ceil for o in final.options), default=0)
             need = batches * grams * (product.intermediate_kg_per_kg or 1.0)
-            inter.options = _options(start, horizon, data, pools, inter, None, changeovers, need)
+            inter.options = _options(start, horizon, qualified, pools, inter, None, changeovers, need)
             steps.append(inter)
+    for step in steps:
+        step.all_options = step.options
+        step.options = prune_transfers(step.options, max_transfer_options)
     return Instance(data, start, end, horizon, pools, steps, changeovers)

@@ -149,6 +149,7 @@ class SolverSettings(BaseModel):
     workers: Annotated[int, Field(ge=0)] = 0
     seed: Annotated[int, Field(ge=0)] = 0
     max_campaigns_per_pool: Annotated[int, Field(ge=1, le=50)] = 3
+    max_transfer_options: Annotated[int, Field(ge=0, le=1000)] = 6
 
 
 class Settings(BaseModel):

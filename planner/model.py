@@ -189,7 +189,7 @@ def fastest_completion(
     """
     events: list[tuple[int, int]] = []
     bd = step.product.batch_days
-    for o in step.options:
+    for o in step.all_options if cap is None else step.options:
         cycle = bd + o.pool.turnaround_days
         first = max(o.earliest, not_before)
         output = o.grams_ceil if optimistic and o.output > 1 else o.output
@@ -241,7 +241,7 @@ def _rules_completion(final: Step, inter: Step | None) -> int | None:
     if inter is None or alone is None:
         return alone
     product = final.product
-    grams = min((o.grams_ceil for o in final.options), default=0)
+    grams = min((o.grams_ceil for o in final.all_options), default=0)
     need_grams = final.demand * grams if final.order.unit == "batches" else final.demand
     need = max(1, int(need_grams * (product.intermediate_kg_per_kg or 1.0)) - 1)
     inter_done = fastest_completion(inter, need, None, optimistic=True)

@@ -74,7 +74,7 @@ def run_solve(
         raise UsageError(f"unknown method {request.method!r}; choose one of {', '.join(METHODS)}")
     if end <= start:
         raise UsageError(f"planning end {end} is not after start {start}")
-    inst = expand(data, start, end)
+    inst = expand(data, start, end, settings.solver.max_transfer_options)
     pm = build_model(inst, settings.weights, settings.solver.max_campaigns_per_pool)
     sizes = {
         "plants": len(data.plants),
