@@ -73,6 +73,14 @@ orders.csv (plan output)
     ``orders.csv row R: order {o} appears again (first at orders.csv row R2)``
 summary.json
     ``summary.json kpis.{key} is {got!r}, expected {exp}``
+utilization.csv (plan output; `{key}` is `{plant}/{modality}/{quarter}`, e.g. `P5/mAb/2027Q3`)
+    ``utilization.csv row R: {key} column {col} is '{got}', expected {exp}`` (integers exact, utilization
+    within 0.0001)
+    ``utilization.csv: {key} is missing`` / ``utilization.csv row R: {key} is not expected (no such plant x
+    modality of its trains x quarter of the horizon)``
+    ``utilization.csv row R: {key} appears again (first at utilization.csv row R2)``
+    (utilization.csv is read only when gantt.csv exists, and its rows are compared only when gantt.csv has every
+    needed column)
 """
 
 from __future__ import annotations
@@ -95,6 +103,8 @@ ORDERS_COLUMNS = [
     "order", "client", "product", "firm", "unit", "quantity", "status", "planned_quantity", "unmet_quantity",
     "batches", "intermediate_batches", "completion", "due", "days_late", "revenue",
 ]
+UTILIZATION_COLUMNS = ["plant", "modality", "quarter", "available_days", "busy_days", "changeover_days", "utilization"]
+UTIL_TOL = 0.0001
 GANTT_NEEDED = {"train", "kind", "start", "end", "order", "step", "batch", "product", "kg", "from_product"}
 FINAL_STEP = {"mAb": "mAb", "ADC": "conjugation", "AAV": "AAV"}
 STEPS = {"mAb", "intermediate", "conjugation", "AAV"}
@@ -703,6 +713,113 @@ class _Checker:
                 self.v.append(f"orders.csv: order {name} is missing")
 
 
+def _quarters(hs: dt.date, he: dt.date) -> list[tuple[str, dt.date, dt.date]]:
+    """Calendar quarters overlapping [hs, he), each clipped to it: (label like 2027Q3, start, exclusive end)."""
+    out: list[tuple[str, dt.date, dt.date]] = []
+    year, q = hs.year, (hs.month - 1) // 3
+    while True:
+        q_start = dt.date(year, 3 * q + 1, 1)
+        if q_start >= he:
+            break
+        q_end = dt.date(year + 1, 1, 1) if q == 3 else dt.date(year, 3 * q + 4, 1)
+        lo, hi = max(q_start, hs), min(q_end, he)
+        if lo < hi:
+            out.append((f"{year}Q{q + 1}", lo, hi))
+        year, q = (year + 1, 0) if q == 3 else (year, q + 1)
+    return out
+
+
+def _inside(start: dt.date, end: dt.date, lo: dt.date, hi: dt.date) -> int:
+    """Days of [start, end) inside [lo, hi)."""
+    return max(0, (min(end, hi) - max(start, lo)).days)
+
+
+def _union_days(intervals: list[tuple[dt.date, dt.date]], lo: dt.date, hi: dt.date) -> int:
+    """Days of [lo, hi) covered by at least one interval (overlaps count once)."""
+    clipped = sorted((max(s, lo), min(e, hi)) for s, e in intervals if max(s, lo) < min(e, hi))
+    total, cur_s, cur_e = 0, None, None
+    for s, e in clipped:
+        if cur_e is None or s > cur_e:
+            if cur_e is not None:
+                total += (cur_e - cur_s).days
+            cur_s, cur_e = s, e
+        else:
+            cur_e = max(cur_e, e)
+    if cur_e is not None:
+        total += (cur_e - cur_s).days
+    return total
+
+
+def _expected_utilization(checker: _Checker) -> dict[tuple[str, str, str], dict[str, float | int]]:
+    """utilization.csv re-derived from the inputs and the well-formed gantt rows (docs/data.md)."""
+    quarters = _quarters(checker.hs, checker.he)
+    tasks: dict[str, list[_Task]] = defaultdict(list)
+    for t in checker.tasks:
+        tasks[t.train.train].append(t)
+    rows: dict[tuple[str, str, str], dict[str, float | int]] = {}
+    for train in sorted(checker.data.trains, key=lambda x: (x.plant, x.modality, x.train)):
+        plant = checker.plants.get(train.plant)
+        if plant is None:
+            continue
+        down = [(d.start, d.end) for d in checker.downtime_for(train)]
+        for label, q0, q1 in quarters:
+            row = rows.setdefault((train.plant, train.modality, label),
+                                  {"available_days": 0, "busy_days": 0, "changeover_days": 0})
+            on_lo = max(q0, plant.online_from)
+            on_hi = q1 if plant.online_until is None else min(q1, plant.online_until)
+            if on_lo < on_hi:
+                row["available_days"] += (on_hi - on_lo).days - _union_days(down, on_lo, on_hi)
+            for t in tasks[train.train]:
+                if t.kind == "batch":
+                    row["busy_days"] += _inside(t.start, t.end, q0, q1)
+                elif t.kind == "changeover":
+                    row["changeover_days"] += _inside(t.start, t.end, q0, q1)
+    for row in rows.values():
+        avail = row["available_days"]
+        row["utilization"] = round(row["busy_days"] / avail, 4) if avail else 0.0
+    return rows
+
+
+def _check_utilization(checker: _Checker, rows: list[tuple[int, dict[str, str]]] | None) -> None:
+    """Compare utilization.csv with its re-derivation: every cell, and the set of (plant, modality, quarter)."""
+    if rows is None:
+        return
+    expected = _expected_utilization(checker)
+    first: dict[tuple[str, str, str], int] = {}
+    for r, cells in rows:
+        key = (cells.get("plant", ""), cells.get("modality", ""), cells.get("quarter", ""))
+        name = "/".join(key)
+        if key not in expected:
+            checker.v.append(
+                f"utilization.csv row {r}: {name} is not expected (no such plant x modality of its trains x "
+                "quarter of the horizon)"
+            )
+            continue
+        if key in first:
+            checker.v.append(
+                f"utilization.csv row {r}: {name} appears again (first at utilization.csv row {first[key]})"
+            )
+            continue
+        first[key] = r
+        exp = expected[key]
+        for col in UTILIZATION_COLUMNS[3:]:
+            if col not in cells:
+                continue  # reported once as a missing column
+            got = cells[col]
+            if col == "utilization":
+                value = _float(got)
+                ok = value is not None and abs(value - float(exp[col])) <= UTIL_TOL + EPS
+                shown = f"{float(exp[col]):.4f}".rstrip("0").rstrip(".")
+            else:
+                ok = got.lstrip("-").isdigit() and int(got) == exp[col]
+                shown = str(exp[col])
+            if not ok:
+                checker.v.append(f"utilization.csv row {r}: {name} column {col} is {got!r}, expected {shown}")
+    for key in expected:
+        if key not in first:
+            checker.v.append(f"utilization.csv: {'/'.join(key)} is missing")
+
+
 def _same(col: str, got: str, expected: object, unit: str) -> tuple[bool, str]:
     """Compare one orders.csv cell with its re-derived value; also return the expected text."""
     if isinstance(expected, bool):
@@ -763,8 +880,10 @@ def check_plan(data_dir: Path, plan_dir: Path) -> CheckReport:
     checker.v = violations
 
     gantt_rows = _read_csv(plan_dir / "gantt.csv", violations, GANTT_COLUMNS)
+    gantt_usable = gantt_rows is not None
     if gantt_rows and not GANTT_NEEDED.issubset(gantt_rows[0][1]):
         gantt_rows = []  # the missing columns are reported; row-by-row noise would hide them
+        gantt_usable = False
     checker.parse_gantt(gantt_rows or [])
     checker.check_batches()
     checker.check_trains()
@@ -789,6 +908,13 @@ def check_plan(data_dir: Path, plan_dir: Path) -> CheckReport:
         checker.check_order_rules(order, out, reported.get(order.order), inter)
         outcomes[order.order] = out
     checker.compare_orders_csv(orders_rows, outcomes)
+
+    if (plan_dir / "gantt.csv").exists():  # without a gantt there is nothing to re-derive utilization from
+        util_rows = _read_csv(plan_dir / "utilization.csv", violations, UTILIZATION_COLUMNS)
+        if util_rows and not {"plant", "modality", "quarter"}.issubset(util_rows[0][1]):
+            util_rows = None  # the missing key columns are reported
+        if gantt_usable:
+            _check_utilization(checker, util_rows)
 
     kpis = _kpis(checker, outcomes)
     claimed = summary.get("kpis")

@@ -31,6 +31,8 @@ DATA_COLUMNS = {
 }
 GANTT_COLUMNS = ["plant", "train", "order", "client", "product", "modality", "step", "batch", "kind", "start", "end",
                  "kg", "from_product", "note"]
+UTILIZATION_COLUMNS = ["plant", "modality", "quarter", "available_days", "busy_days", "changeover_days",
+                       "utilization"]
 PLAN_ORDER_COLUMNS = ["order", "client", "product", "firm", "unit", "quantity", "status", "planned_quantity",
                       "unmet_quantity", "batches", "intermediate_batches", "completion", "due", "days_late", "revenue"]
 
@@ -138,6 +140,23 @@ def valid_orders() -> list[dict[str, str]]:
     """)
 
 
+def valid_utilization() -> list[dict[str, str]]:
+    """utilization.csv of the valid plan, worked out by hand; list index i is utilization.csv row i + 2.
+
+    Horizon 2027-01-01..2027-07-01: 2027Q1 has 90 days, 2027Q2 91. P1-R1 is down 2027-04-01..04-10 (9 days).
+    P1 in Q1: 7 batches x 10 days busy, changeovers 2+2+2+5+2+2; ADC-1 in Q1: 2 x 4 days busy, 1 changeover day.
+    """
+    return _table("""
+        plant,modality,quarter,available_days,busy_days,changeover_days,utilization
+        ADC,ADC,2027Q1,90,8,1,0.0889
+        ADC,ADC,2027Q2,91,0,0,0
+        P1,mAb,2027Q1,90,70,15,0.7778
+        P1,mAb,2027Q2,82,0,0,0
+        P2,mAb,2027Q1,90,0,0,0
+        P2,mAb,2027Q2,91,0,0,0
+    """)
+
+
 VALID_KPIS = {
     "firm_orders": 3,
     "firm_on_time": 2,
@@ -164,6 +183,7 @@ def run_check(
     gantt: list[dict[str, str]] | None = None,
     orders: list[dict[str, str]] | None = None,
     summary: dict[str, Any] | None = None,
+    utilization: list[dict[str, str]] | None = None,
 ) -> CheckReport:
     """Write data and plan folders (valid unless overridden) and check them."""
     data_dir, plan_dir = tmp_path / "data", tmp_path / "plan"
@@ -174,6 +194,8 @@ def run_check(
     (data_dir / "settings.toml").write_text(f"[horizon]\nstart = {HORIZON[0]}\nend = {HORIZON[1]}\n")
     _write(plan_dir / "gantt.csv", GANTT_COLUMNS, valid_gantt() if gantt is None else gantt)
     _write(plan_dir / "orders.csv", PLAN_ORDER_COLUMNS, valid_orders() if orders is None else orders)
+    _write(plan_dir / "utilization.csv", UTILIZATION_COLUMNS,
+           valid_utilization() if utilization is None else utilization)
     if summary is None:
         summary = {"status": "OPTIMAL", "horizon": {"start": HORIZON[0], "end": HORIZON[1]}, "kpis": VALID_KPIS}
     (plan_dir / "summary.json").write_text(json.dumps(summary))
@@ -181,12 +203,19 @@ def run_check(
 
 
 def assert_reports(report: CheckReport, *expected: str, only: bool = False) -> None:
-    """Each expected text is a substring of some violation; with only=True nothing else is reported."""
+    """Each expected text is a substring of some violation; with only=True nothing else is reported.
+
+    A planted gantt change also shifts utilization.csv, which the helper still writes for the valid plan; so
+    unless a test expects utilization.csv lines, `only` leaves them out of the count (tested on their own below).
+    """
     for text in expected:
         assert any(text in v for v in report.violations), f"{text!r} not in {report.violations}"
     assert not report.ok
     if only:
-        assert len(report.violations) == len(expected), report.violations
+        others = report.violations
+        if not any(text.startswith("utilization.csv") for text in expected):
+            others = [v for v in others if not v.startswith("utilization.csv")]
+        assert len(others) == len(expected), report.violations
 
 
 def _set(rows: list[dict[str, str]], index: int, **changes: str) -> list[dict[str, str]]:
@@ -621,3 +650,85 @@ def test_aav_batch_order(tmp_path: Path) -> None:
     assert_reports(report, "gantt.csv row 20: batch O6/AAV/1 on P2-R1 runs AAV product aav-z on a mAb train",
                    only=True)
     assert report.kpis["firm_orders"] == 4 and report.kpis["firm_on_time"] == 3
+
+
+# ----- utilization.csv ----------------------------------------------------------------------------------------
+
+
+def test_utilization_busy_days_wrong(tmp_path: Path) -> None:
+    utilization = _set(valid_utilization(), 2, busy_days="69")
+    report = run_check(tmp_path, utilization=utilization)
+    assert report.violations == ["utilization.csv row 4: P1/mAb/2027Q1 column busy_days is '69', expected 70"]
+
+
+def test_utilization_missing_and_extra_rows(tmp_path: Path) -> None:
+    rows = valid_utilization()
+    del rows[3]  # P1/mAb/2027Q2
+    rows.append({"plant": "P2", "modality": "ADC", "quarter": "2027Q1", "available_days": "90", "busy_days": "0",
+                 "changeover_days": "0", "utilization": "0"})  # row 7
+    rows.append({**rows[0]})  # row 8: ADC/ADC/2027Q1 again
+    report = run_check(tmp_path, utilization=rows)
+    assert sorted(report.violations) == sorted([
+        "utilization.csv: P1/mAb/2027Q2 is missing",
+        "utilization.csv row 7: P2/ADC/2027Q1 is not expected (no such plant x modality of its trains x quarter of "
+        "the horizon)",
+        "utilization.csv row 8: ADC/ADC/2027Q1 appears again (first at utilization.csv row 2)",
+    ])
+
+
+def test_utilization_other_columns(tmp_path: Path) -> None:
+    rows = valid_utilization()
+    rows = _set(rows, 0, utilization="0.0890")  # within 0.0001 of 8/90 = 0.0889: fine
+    rows = _set(rows, 2, utilization="0.78", changeover_days="15.0", available_days="91")
+    report = run_check(tmp_path, utilization=rows)
+    assert sorted(report.violations) == sorted([
+        "utilization.csv row 4: P1/mAb/2027Q1 column available_days is '91', expected 90",
+        "utilization.csv row 4: P1/mAb/2027Q1 column changeover_days is '15.0', expected 15",
+        "utilization.csv row 4: P1/mAb/2027Q1 column utilization is '0.78', expected 0.7778",
+    ])
+
+
+def test_utilization_follows_the_gantt(tmp_path: Path) -> None:
+    """Moving a batch across the quarter boundary moves its days; the unchanged file is then wrong."""
+    gantt = _set(valid_gantt(), 12, start="2027-03-27", end="2027-04-06")  # O4/mAb/2: 5 days in Q1, 5 in Q2
+    gantt = _set(gantt, 11, end="2027-03-27")  # the turnaround before it now lasts 12 days
+    report = run_check(tmp_path, gantt=gantt, summary={})
+    assert "utilization.csv row 4: P1/mAb/2027Q1 column busy_days is '70', expected 65" in report.violations
+    assert "utilization.csv row 4: P1/mAb/2027Q1 column changeover_days is '15', expected 25" in report.violations
+    assert "utilization.csv row 5: P1/mAb/2027Q2 column busy_days is '0', expected 5" in report.violations
+
+
+def test_utilization_downtime_union_and_online_window(tmp_path: Path) -> None:
+    """Plant-wide and train downtime overlapping count once; offline days and downtime beyond them don't count."""
+    tables = data_tables()
+    tables["downtime.csv"].append({"plant": "P1", "train": "", "start": "2027-04-05", "end": "2027-04-20",
+                                   "reason": "shutdown"})  # with P1-R1's 04-01..04-10: 19 days
+    tables["downtime.csv"].append({"plant": "P2", "train": "", "start": "2027-04-20", "end": "2027-05-10",
+                                   "reason": "shutdown"})  # 10 of its days fall after P2 goes offline
+    tables["plants.csv"][1] = {**tables["plants.csv"][1], "online_from": "2027-01-11", "online_until": "2027-04-30"}
+    gantt = valid_gantt() + [
+        {"plant": "P1", "train": "P1-R1", "kind": "downtime", "start": "2027-04-05", "end": "2027-04-20"},
+        {"plant": "P2", "train": "P2-R1", "kind": "downtime", "start": "2027-04-20", "end": "2027-05-10"},
+    ]
+    utilization = valid_utilization()
+    utilization = _set(utilization, 3, available_days="72")  # 91 - 19
+    utilization = _set(utilization, 4, available_days="80")  # 2027-01-11..04-01
+    utilization = _set(utilization, 5, available_days="19")  # 04-01..04-30 is 29 days, minus 04-20..04-30
+    report = run_check(tmp_path, tables=tables, gantt=gantt, utilization=utilization)
+    assert report.violations == []
+
+
+def test_utilization_file_not_found_only_with_gantt(tmp_path: Path) -> None:
+    run_check(tmp_path)
+    plan = tmp_path / "plan"
+    (plan / "utilization.csv").unlink()
+    report = check_plan(tmp_path / "data", plan)
+    assert report.violations == ["utilization.csv: file not found"]
+    run_check(tmp_path)
+    (plan / "gantt.csv").unlink()  # utilization.csv is there but cannot be judged
+    report = check_plan(tmp_path / "data", plan)
+    assert not any(v.startswith("utilization.csv") for v in report.violations), report.violations
+    (plan / "utilization.csv").unlink()
+    report = check_plan(tmp_path / "data", plan)
+    assert "gantt.csv: file not found" in report.violations
+    assert not any(v.startswith("utilization.csv") for v in report.violations), report.violations
