@@ -16,6 +16,7 @@ from typing import Any
 from planner.expand import expand
 from planner.export import replace_folder, summary, write_plan
 from planner.greedy import greedy_campaigns
+from planner.load import ProblemData
 from planner.model import add_hints, build_model, rules_lower_bound
 from planner.plan import Plan, build_plan
 from planner.solve import Progress, SolveResult, greedy_result, solve
@@ -39,6 +40,8 @@ class PlanRequest:
     workers: int | None = None
     seed: int | None = None
     method: str = "cpsat"
+    data: ProblemData | None = None
+    """Already loaded and validated tables (a what-if scenario); when set, `data_dir` is only a label."""
 
 
 @dataclass
@@ -66,7 +69,7 @@ def run_solve(
     say = on_stage or (lambda _: None)
     if request.out is not None:
         _check_out(request.data_dir, request.out)
-    data = load_valid(request.data_dir)
+    data = request.data if request.data is not None else load_valid(request.data_dir)
     settings = data.settings
     start = request.start or settings.horizon.start
     end = request.end or settings.horizon.end
