@@ -40,6 +40,7 @@ class PlanRequest:
     workers: int | None = None
     seed: int | None = None
     method: str = "cpsat"
+    deterministic: bool = False
     data: ProblemData | None = None
     """Already loaded and validated tables (a what-if scenario); when set, `data_dir` is only a label."""
 
@@ -99,7 +100,10 @@ def run_solve(
         result = greedy_result(pm, warm, time_limit_s=time_limit, workers=workers, seed=seed)
     else:
         add_hints(pm, warm)
-        result = solve(pm, time_limit_s=time_limit, workers=workers, seed=seed, on_progress=on_progress)
+        result = solve(
+            pm, time_limit_s=time_limit, workers=workers, seed=seed, on_progress=on_progress,
+            deterministic=request.deterministic,
+        )
         if not result.has_plan:
             searched = result
             result = greedy_result(pm, warm, time_limit_s=time_limit, workers=workers, seed=seed)

@@ -96,9 +96,14 @@ UNMET_SHARE = 0.3
 """Share of the time limit phase 1 may use; it usually proves its optimum in a second and hands back the rest."""
 
 
-def _solver(time_limit_s: float, workers: int, seed: int) -> cp_model.CpSolver:
+def _solver(time_limit_s: float, workers: int, seed: int, deterministic: bool = False) -> cp_model.CpSolver:
+    """A CP-SAT solver; `deterministic` counts the limit in CP-SAT's deterministic time (reproducible runs)."""
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.1, time_limit_s)
+    if deterministic:
+        solver.parameters.max_deterministic_time = max(0.1, time_limit_s)
+        solver.parameters.max_time_in_seconds = max(1.0, 20 * time_limit_s)
+    else:
+        solver.parameters.max_time_in_seconds = max(0.1, time_limit_s)
     solver.parameters.num_workers = workers
     solver.parameters.random_seed = seed
     return solver
@@ -118,8 +123,12 @@ def solve(
     workers: int = 0,
     seed: int = 0,
     on_progress: Callable[[Progress], None] | None = None,
+    deterministic: bool = False,
 ) -> SolveResult:
     """Solve in two phases within one time limit; workers=0 uses every core of the machine.
+
+    With `deterministic` (and one worker) the limit is CP-SAT deterministic time, split 30/70 between the
+    phases, so the same input and seed give the same plan on any machine.
 
     Phase 1 minimises unmet firm demand alone ("above all else"); phase 2 minimises the full weighted
     objective with unmet firm demand held at most at phase 1's value, starting from phase 1's plan. Searching
@@ -138,7 +147,7 @@ def solve(
     unmet_status, unmet_value, unmet_bound = "OPTIMAL", 0, 0.0
     if not isinstance(unmet, int):
         pm.model.minimize(unmet)
-        solver = _solver(time_limit_s * UNMET_SHARE, workers, seed)
+        solver = _solver(time_limit_s * UNMET_SHARE, workers, seed, deterministic)
         recorder = _Recorder(on_progress, t0, 1)
         status = solver.solve(pm.model, recorder)
         progress += recorder.progress
@@ -152,7 +161,8 @@ def solve(
         else:
             unmet = 0
         pm.model.minimize(pm.objective)
-    solver = _solver(time_limit_s - (time.perf_counter() - t0), workers, seed)
+    left = time_limit_s * (1 - UNMET_SHARE) if deterministic else time_limit_s - (time.perf_counter() - t0)
+    solver = _solver(left, workers, seed, deterministic)
     recorder = _Recorder(on_progress, t0, 2)
     status = solver.solve(pm.model, recorder)
     progress += recorder.progress
