@@ -1,0 +1,82 @@
+"""What-if sweeps: every case solved into its own checked plan folder, compared per quarter and per KPI."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+
+from planner.check import check_plan
+from planner.validate import load_valid
+from planner.whatif import Case, SweepSettings, run_cases
+from tests.conftest import write_instance
+from tests.test_solve import O1, PLANT, PRODUCT_A, QUALS, TRAIN
+
+SETTINGS = SweepSettings(time_limit_s=5, workers=1, seed=0)
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open() as f:
+        return list(csv.DictReader(f))
+
+
+def _without_train(tiny: Path, tmp_path: Path, train: str) -> Path:
+    folder = tmp_path / "no-train"
+    shutil.copytree(tiny, folder)
+    for name in ("trains.csv", "downtime.csv"):
+        lines = (folder / name).read_text().splitlines()
+        (folder / name).write_text("\n".join(line for line in lines if f",{train}," not in line
+                                             and not line.startswith(f"{train},")) + "\n")
+    return folder
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_sweep_writes_checked_plans_and_comparison(tiny: Path, tmp_path: Path, jobs: int) -> None:
+    changed = _without_train(tiny, tmp_path, "P1-R2")
+    cases = [Case("base", load_valid(tiny)), Case("no-P1-R2", load_valid(changed))]
+    out = tmp_path / "whatif"
+    results = run_cases(cases, out, SETTINGS, jobs=jobs)
+    assert [(r["name"], r["planned"]) for r in results] == [("base", True), ("no-P1-R2", True)]
+    assert check_plan(tiny, out / "base").violations == []
+    assert check_plan(changed, out / "no-P1-R2").violations == []
+    kpis = {r["scenario"]: r for r in _rows(out / "kpis.csv")}
+    assert set(kpis) == {"base", "no-P1-R2"}
+    comparison = _rows(out / "comparison.csv")
+    assert {r["scenario"] for r in comparison} == {"base", "no-P1-R2"}
+    p1 = [r for r in comparison if r["plant"] == "P1" and r["quarter"] == "2027Q1"]
+    assert {r["scenario"]: int(r["available_days"]) for r in p1} == {"base": 2 * 90 - 14, "no-P1-R2": 90}
+    report = (out / "report.md").read_text()
+    assert report.startswith("# What-if report")
+    assert "| weighted_days_late | " in report
+
+
+def test_sweep_results_do_not_depend_on_the_executor(tiny: Path, tmp_path: Path) -> None:
+    cases = [Case("base", load_valid(tiny)), Case("again", load_valid(tiny))]
+    run_cases(cases, tmp_path / "one", SETTINGS, jobs=1)
+    run_cases(cases, tmp_path / "two", SETTINGS, jobs=2)
+    for name in ("base", "again"):
+        one, two = (tmp_path / run / name / "gantt.csv" for run in ("one", "two"))
+        assert one.read_bytes() == two.read_bytes()
+
+
+def test_duplicate_case_names_are_refused(tiny: Path, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="two cases share a name: base"):
+        run_cases([Case("base", load_valid(tiny)), Case("base", load_valid(tiny))], tmp_path / "w", SETTINGS)
+    assert not (tmp_path / "w").exists()
+
+
+def test_more_capacity_never_raises_optimal_lateness(tmp_path: Path) -> None:
+    """Proven optima on the single-train instance: adding a second train can only lower weighted lateness,
+    taking the only plant away can only raise the objective."""
+    one = write_instance(tmp_path / "one", plants=[PLANT], trains=[TRAIN], products=[PRODUCT_A], orders=[O1],
+                         qualifications=QUALS[:1])
+    two = write_instance(tmp_path / "two", plants=[PLANT], trains=[TRAIN, {**TRAIN, "train": "R2"}],
+                         products=[PRODUCT_A], orders=[O1], qualifications=QUALS[:1])
+    out = tmp_path / "w"
+    run_cases([Case("one", load_valid(one)), Case("two", load_valid(two))], out, SETTINGS)
+    kpis = {r["scenario"]: r for r in _rows(out / "kpis.csv")}
+    assert [kpis[n]["status"] for n in ("one", "two")] == ["OPTIMAL", "OPTIMAL"]
+    assert float(kpis["two"]["weighted_days_late"]) <= float(kpis["one"]["weighted_days_late"])
+    assert (float(kpis["one"]["weighted_days_late"]), float(kpis["two"]["weighted_days_late"])) == (4 * 2, 0)
