@@ -60,35 +60,68 @@ def solve_case(case: Case, folder: Path, settings: SweepSettings) -> dict[str, A
 
 def run_cases(
     cases: list[Case], out: Path, settings: SweepSettings, jobs: int = 1,
-    on_done: Callable[[dict[str, Any]], None] | None = None,
+    on_done: Callable[[dict[str, Any]], None] | None = None, executor: str = "process", scheduler: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Solve every case into OUT/<name>/ (in `jobs` processes) and write the comparison files, atomically."""
+    """Solve every case into OUT/<name>/ and write the comparison files, atomically.
+
+    `executor="process"` runs `jobs` local processes (1 = in this process); `executor="dask"` submits the
+    cases to the Dask cluster at `scheduler` (a new LocalCluster of `jobs` workers when None).
+    """
     names = [c.name for c in cases]
     if len(set(names)) != len(names):
         raise ValueError("two cases share a name: " + ", ".join(sorted({n for n in names if names.count(n) > 1})))
+    if executor not in ("process", "dask"):
+        raise ValueError(f"unknown executor {executor!r}; choose process or dask")
     out = Path(out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         results: list[dict[str, Any]] = []
-        if jobs <= 1:
+        report = on_done or (lambda _: None)
+        if executor == "dask":
+            results = _run_dask(cases, tmp, settings, jobs, scheduler, report)
+        elif jobs <= 1:
             for case in cases:
                 results.append(solve_case(case, tmp / case.name, settings))
-                if on_done:
-                    on_done(results[-1])
+                report(results[-1])
         else:
             with ProcessPoolExecutor(max_workers=jobs) as pool:
                 futures = [pool.submit(solve_case, c, tmp / c.name, settings) for c in cases]
                 for f in futures:
                     results.append(f.result())
-                    if on_done:
-                        on_done(results[-1])
+                    report(results[-1])
         write_comparison(tmp, [r["name"] for r in results if r["planned"]])
         replace_folder(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return results
+
+
+def _run_dask(
+    cases: list[Case], folder: Path, settings: SweepSettings, jobs: int, scheduler: str | None,
+    report: Callable[[dict[str, Any]], None],
+) -> list[dict[str, Any]]:
+    """Run the cases on a Dask distributed cluster; the plan folders must be on storage the workers share."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as exc:
+        raise ValueError("the dask executor needs the optional extra: pip install -e '.[dask]'") from exc
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(n_workers=max(1, jobs), threads_per_worker=1, processes=True, dashboard_address=None)
+    client = Client(cluster if cluster is not None else scheduler)
+    try:
+        futures = [client.submit(solve_case, c, folder / c.name, settings, key=f"case-{c.name}") for c in cases]
+        results = []
+        for f in futures:
+            results.append(f.result())
+            report(results[-1])
+        return results
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
 
 def _read(path: Path) -> list[dict[str, str]]:

@@ -53,12 +53,15 @@ def test_sweep_writes_checked_plans_and_comparison(tiny: Path, tmp_path: Path, j
 
 
 def test_sweep_results_do_not_depend_on_the_executor(tiny: Path, tmp_path: Path) -> None:
-    cases = [Case("base", load_valid(tiny)), Case("again", load_valid(tiny))]
+    """Same plans in this process, in 2 local processes and on a 2-worker Dask LocalCluster."""
+    cases = [Case("base", load_valid(tiny)), Case("again", load_valid(_without_train(tiny, tmp_path, "P1-R2")))]
     run_cases(cases, tmp_path / "one", SETTINGS, jobs=1)
     run_cases(cases, tmp_path / "two", SETTINGS, jobs=2)
+    run_cases(cases, tmp_path / "dask", SETTINGS, jobs=2, executor="dask")
     for name in ("base", "again"):
-        one, two = (tmp_path / run / name / "gantt.csv" for run in ("one", "two"))
-        assert one.read_bytes() == two.read_bytes()
+        one, two, dask = (tmp_path / run / name / "gantt.csv" for run in ("one", "two", "dask"))
+        assert one.read_bytes() == two.read_bytes() == dask.read_bytes()
+    assert (tmp_path / "one" / "kpis.csv").read_bytes() == (tmp_path / "dask" / "kpis.csv").read_bytes()
 
 
 def test_duplicate_case_names_are_refused(tiny: Path, tmp_path: Path) -> None:
