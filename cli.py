@@ -158,6 +158,34 @@ def generate(
 
 
 @app.command()
+def headroom(
+    data_dir: Annotated[Path, typer.Argument(help="Data folder.")] = BUNDLED_DATA,
+    product: Annotated[str, typer.Option(help="Product to probe (products.csv id).")] = "",
+    quarter: Annotated[str | None, typer.Option(help="Quarter like 2027Q3 (default: the whole horizon).")] = None,
+    time_limit: Annotated[float, typer.Option(help="Seconds in all (half for the base plan).")] = 60.0,
+    workers: Annotated[int, typer.Option(help="CP-SAT workers; 0 = all cores.")] = 0,
+    seed: Annotated[int, typer.Option(help="Random seed of the search.")] = 0,
+) -> None:
+    """How many extra batches of a product fit without making any firm order later than in the base plan."""
+    from planner.headroom import find_headroom
+
+    try:
+        room = find_headroom(load_valid(data_dir), product, quarter, time_limit, workers, seed)
+    except InputErrors as exc:
+        raise _input_failure(exc) from None
+    except UsageError as exc:
+        err_console.print(f"error: {exc}", markup=False)
+        raise typer.Exit(2) from None
+    lo, hi = room.window
+    out_console.print(
+        f"{room.product} between {lo} and {hi} (end exclusive): {room.batches_found} extra batches fit "
+        f"({room.kg_found:,.3f} kg) without any firm order later than in the base plan; at most "
+        f"{room.batches_bound} in this model (search {room.status}, base plan {room.base_status}).",
+        markup=False,
+    )
+
+
+@app.command()
 def check(
     data_dir: Annotated[Path, typer.Argument(help="Data folder the plan was made from.")],
     plan_dir: Annotated[Path, typer.Argument(help="Plan folder written by `planner solve`.")],

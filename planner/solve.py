@@ -96,7 +96,7 @@ UNMET_SHARE = 0.3
 """Share of the time limit phase 1 may use; it usually proves its optimum in a second and hands back the rest."""
 
 
-def _solver(time_limit_s: float, workers: int, seed: int, deterministic: bool = False) -> cp_model.CpSolver:
+def cp_solver(time_limit_s: float, workers: int, seed: int, deterministic: bool = False) -> cp_model.CpSolver:
     """A CP-SAT solver; `deterministic` counts the limit in CP-SAT's deterministic time (reproducible runs)."""
     solver = cp_model.CpSolver()
     if deterministic:
@@ -147,7 +147,7 @@ def solve(
     unmet_status, unmet_value, unmet_bound = "OPTIMAL", 0, 0.0
     if not isinstance(unmet, int):
         pm.model.minimize(unmet)
-        solver = _solver(time_limit_s * UNMET_SHARE, workers, seed, deterministic)
+        solver = cp_solver(time_limit_s * UNMET_SHARE, workers, seed, deterministic)
         recorder = _Recorder(on_progress, t0, 1)
         status = solver.solve(pm.model, recorder)
         progress += recorder.progress
@@ -162,7 +162,7 @@ def solve(
             unmet = 0
         pm.model.minimize(pm.objective)
     left = time_limit_s * (1 - UNMET_SHARE) if deterministic else time_limit_s - (time.perf_counter() - t0)
-    solver = _solver(left, workers, seed, deterministic)
+    solver = cp_solver(left, workers, seed, deterministic)
     recorder = _Recorder(on_progress, t0, 2)
     status = solver.solve(pm.model, recorder)
     progress += recorder.progress
@@ -198,7 +198,7 @@ def _score(pm: PlanModel, campaigns: list[ChosenCampaign], time_limit_s: float) 
     pm.model.minimize(pm.objective)
     pm.model.clear_hints()
     add_hints(pm, campaigns)
-    solver = _solver(time_limit_s, 1, 0)
+    solver = cp_solver(time_limit_s, 1, 0)
     solver.parameters.fix_variables_to_their_hinted_value = True
     status = solver.solve(pm.model)
     return solver if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
