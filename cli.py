@@ -158,6 +158,53 @@ def generate(
 
 
 @app.command()
+def whatif(
+    scenarios: Annotated[list[Path], typer.Argument(help="Scenario YAML files (same base data folder).")],
+    out: Annotated[Path, typer.Option(help="Sweep folder: one plan folder per case plus the comparison.")] = Path(
+        "whatif"
+    ),
+    time_limit: Annotated[float, typer.Option(help="Search limit per case (CP-SAT deterministic time).")] = 30.0,
+    workers: Annotated[int, typer.Option(help="CP-SAT workers per case.")] = 1,
+    seed: Annotated[int, typer.Option(help="Random seed of every search.")] = 0,
+    jobs: Annotated[int, typer.Option(help="Cases solved at once (processes or Dask workers).")] = 1,
+    executor: Annotated[str, typer.Option(help="process (default) or dask.")] = "process",
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (default: a LocalCluster).")] = None,
+    write_inputs: Annotated[bool, typer.Option("--write-inputs", help="Also write each case's inputs.")] = False,
+) -> None:
+    """Solve the base and every scenario with the same settings; compare KPIs and utilization per quarter."""
+    from planner.scenario import load_scenario, write_data
+    from planner.whatif import Case, SweepSettings, run_cases
+
+    try:
+        loaded = [load_scenario(path) for path in scenarios]
+        bases = {s.base.resolve() for s in loaded}
+        if len(bases) != 1:
+            raise UsageError("the scenarios name different base folders: " + ", ".join(sorted(map(str, bases))))
+        base = bases.pop()
+        cases = [Case("base", load_valid(base))] + [Case(s.name, s.data) for s in loaded]
+        def inputs(folder: Path) -> None:
+            for s in loaded:
+                write_data(s.data, folder / s.name / "inputs")
+
+        results = run_cases(
+            cases, out, SweepSettings(time_limit, workers, seed), jobs=jobs, executor=executor, scheduler=scheduler,
+            on_done=lambda r: out_console.print(f"  solved {r['name']}: {r['status']}", markup=False),
+            before_publish=inputs if write_inputs else None,
+        )
+    except InputErrors as exc:
+        raise _input_failure(exc) from None
+    except (UsageError, ValueError) as exc:
+        err_console.print(f"error: {exc}", markup=False)
+        raise typer.Exit(2) from None
+    out_console.print((out / "kpis.csv").read_text(), markup=False)
+    unplanned = [r["name"] for r in results if not r["planned"]]
+    if unplanned:
+        err_console.print(f"no plan for: {', '.join(unplanned)}", markup=False)
+        raise typer.Exit(1)
+    out_console.print(f"wrote {out}/ (comparison.csv, kpis.csv, report.md, one plan folder per case)", markup=False)
+
+
+@app.command()
 def headroom(
     data_dir: Annotated[Path, typer.Argument(help="Data folder.")] = BUNDLED_DATA,
     product: Annotated[str, typer.Option(help="Product to probe (products.csv id).")] = "",

@@ -61,11 +61,13 @@ def solve_case(case: Case, folder: Path, settings: SweepSettings) -> dict[str, A
 def run_cases(
     cases: list[Case], out: Path, settings: SweepSettings, jobs: int = 1,
     on_done: Callable[[dict[str, Any]], None] | None = None, executor: str = "process", scheduler: str | None = None,
+    before_publish: Callable[[Path], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Solve every case into OUT/<name>/ and write the comparison files, atomically.
 
     `executor="process"` runs `jobs` local processes (1 = in this process); `executor="dask"` submits the
     cases to the Dask cluster at `scheduler` (a new LocalCluster of `jobs` workers when None).
+    `before_publish` may add files (e.g. each case's inputs) to the folder before it is renamed into place.
     """
     names = [c.name for c in cases]
     if len(set(names)) != len(names):
@@ -91,6 +93,8 @@ def run_cases(
                     results.append(f.result())
                     report(results[-1])
         write_comparison(tmp, [r["name"] for r in results if r["planned"]])
+        if before_publish is not None:
+            before_publish(tmp)
         replace_folder(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
