@@ -83,3 +83,32 @@ def test_more_capacity_never_raises_optimal_lateness(tmp_path: Path) -> None:
     assert [kpis[n]["status"] for n in ("one", "two")] == ["OPTIMAL", "OPTIMAL"]
     assert float(kpis["two"]["weighted_days_late"]) <= float(kpis["one"]["weighted_days_late"])
     assert (float(kpis["one"]["weighted_days_late"]), float(kpis["two"]["weighted_days_late"])) == (4 * 2, 0)
+
+
+def test_whatif_command_with_scenario_files(tiny: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    base = tmp_path / "data"
+    shutil.copytree(tiny, base)
+    scenarios = base / "scenarios"
+    scenarios.mkdir()
+    (scenarios / "p2-late.yaml").write_text(
+        "name: p2-late\nbase: ..\nchanges:\n  - plant_online: {plant: P2, online_from: 2027-06-01}\n"
+    )
+    out = tmp_path / "sweep"
+    result = CliRunner().invoke(
+        app, ["whatif", str(scenarios / "p2-late.yaml"), "--out", str(out), "--time-limit", "5", "--write-inputs"]
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["base", "comparison.csv", "kpis.csv", "p2-late", "report.md"]
+    assert check_plan(out / "p2-late" / "inputs", out / "p2-late").violations == []
+    plants = _rows(out / "p2-late" / "inputs" / "plants.csv")
+    assert [p["online_from"] for p in plants if p["plant"] == "P2"] == ["2027-06-01"]
+
+    (scenarios / "bad.yaml").write_text("base: ..\nchanges:\n  - plant_online: {plant: P9, online_from: 2027-06-01}\n")
+    bad = CliRunner().invoke(app, ["whatif", str(scenarios / "bad.yaml"), "--out", str(tmp_path / "bad")])
+    assert bad.exit_code == 2
+    assert "bad.yaml" in bad.output and "P9" in bad.output
+    assert not (tmp_path / "bad").exists()
