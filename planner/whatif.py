@@ -149,7 +149,8 @@ def write_comparison(folder: Path, names: list[str]) -> None:
         orders[name] = {r["order"]: r for r in rows}
         kpis.append(_kpi_row(name, summary, rows, _read(plan / "utilization.csv")))
     _write(folder / "comparison.csv", COMPARISON_COLUMNS, comparison)
-    _write(folder / "kpis.csv", KPI_COLUMNS, kpis)
+    quarters = sorted({k for row in kpis for k in row if k.startswith("free_days_")})
+    _write(folder / "kpis.csv", KPI_COLUMNS + quarters, kpis)
     (folder / "report.md").write_text(_report(kpis, orders, comparison))
 
 
@@ -157,7 +158,10 @@ def _kpi_row(name: str, summary: dict, orders: list[dict[str, str]], utilization
     k = summary["kpis"]
     firm = [o for o in orders if o["firm"] == "true"]
     unmet = sum(float(o["unmet_quantity"]) / float(o["quantity"]) for o in firm) / max(1, len(firm))
-    free = sum(int(u["available_days"]) - int(u["busy_days"]) - int(u["changeover_days"]) for u in utilization)
+    free: dict[str, int] = {}
+    for u in utilization:
+        days = int(u["available_days"]) - int(u["busy_days"]) - int(u["changeover_days"])
+        free[f"free_days_{u['quarter']}"] = free.get(f"free_days_{u['quarter']}", 0) + days
     return {
         "scenario": name,
         "firm_on_time_pct": round(100 * k["firm_on_time"] / max(1, k["firm_orders"]), 2),
@@ -167,9 +171,10 @@ def _kpi_row(name: str, summary: dict, orders: list[dict[str, str]], utilization
         "tentative_accepted": k["tentative_accepted"],
         "revenue_accepted": k["revenue_accepted"],
         "changeover_days": k["changeover_days"],
-        "free_reactor_days": free,
+        "free_reactor_days": sum(free.values()),
         "status": summary["status"],
         "gap": summary["gap"],
+        **free,
     }
 
 
@@ -186,14 +191,14 @@ def _report(kpis: list[dict], orders: dict[str, dict[str, dict[str, str]]], comp
         return "# What-if report\n\nNo case produced a plan.\n"
     base = kpis[0]
     lines = ["# What-if report", "", f"Base case: `{base['scenario']}`.", "", "## KPIs", ""]
-    fields = [c for c in KPI_COLUMNS if c not in ("scenario", "status", "gap")]
+    fields = [c for c in kpis[0] if c not in ("scenario", "status", "gap")]
     lines.append("| KPI | " + " | ".join(k["scenario"] for k in kpis) + " |")
     lines.append("|---|" + "---|" * len(kpis))
     for field in fields:
         cells = [str(base[field])]
         for k in kpis[1:]:
-            diff = float(k[field]) - float(base[field])
-            cells.append(f"{k[field]} ({diff:+g})")
+            diff = float(k.get(field, 0)) - float(base[field])
+            cells.append(f"{k.get(field, '-')} ({diff:+g})")
         lines.append(f"| {field} | " + " | ".join(cells) + " |")
     lines.append("| solver status / gap | " + " | ".join(f"{k['status']} / {k['gap']}" for k in kpis) + " |")
     base_orders = orders[base["scenario"]]

@@ -112,3 +112,23 @@ def test_whatif_command_with_scenario_files(tiny: Path, tmp_path: Path) -> None:
     assert bad.exit_code == 2
     assert "bad.yaml" in bad.output and "P9" in bad.output
     assert not (tmp_path / "bad").exists()
+
+
+def test_taking_a_plant_out_never_lowers_optimal_lateness(tmp_path: Path) -> None:
+    """Two one-train plants serve O1 on time (2 + 1 batches end day 22); without P2 (a real scenario file,
+    remove_plant) the three batches on R1 end day 34: 4 days late. Both solved to proven optimality."""
+    from planner.scenario import load_scenario
+
+    p2 = {**PLANT, "plant": "P2"}
+    data = write_instance(tmp_path / "d", plants=[PLANT, p2], trains=[TRAIN, {**TRAIN, "train": "R2", "plant": "P2"}],
+                          products=[PRODUCT_A], orders=[O1],
+                          qualifications=[*QUALS[:1], {**QUALS[0], "plant": "P2"}])
+    (data / "scen").mkdir()
+    (data / "scen" / "no-p2.yaml").write_text("base: ..\nchanges:\n  - remove_plant: {plant: P2}\n")
+    scenario = load_scenario(data / "scen" / "no-p2.yaml")
+    out = tmp_path / "w"
+    run_cases([Case("base", load_valid(data)), Case(scenario.name, scenario.data)], out, SETTINGS)
+    kpis = {r["scenario"]: r for r in _rows(out / "kpis.csv")}
+    assert [kpis[n]["status"] for n in ("base", "no-p2")] == ["OPTIMAL", "OPTIMAL"]
+    assert (float(kpis["base"]["weighted_days_late"]), float(kpis["no-p2"]["weighted_days_late"])) == (0, 8)
+    assert set(kpis["base"]) >= {"free_days_2027Q1", "free_days_2027Q4"}
