@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+import os
 from dataclasses import dataclass
 
 from planner.expand import Instance, Option, Step, expand
@@ -91,7 +92,7 @@ def find_headroom(
     add_hints(pm, base.result.campaigns)
     probe_vars = pm.steps[step.key]
     pm.model.minimize(probe_vars.unmet)
-    solver = cp_solver(time_limit_s - half, workers or 1, seed)
+    solver = cp_solver(time_limit_s - half, workers or os.cpu_count() or 1, seed)
     status = solver.solve(pm.model)
     name = solver.status_name(status)
     if name not in ("OPTIMAL", "FEASIBLE"):
