@@ -98,3 +98,18 @@ def test_generate_refuses_too_few_plants(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert result.output.startswith("error: ")
     assert not (tmp_path / "site").exists()
+
+
+def test_simulate_command_zero_noise_keeps_plan(tiny: Path, tmp_path: Path) -> None:
+    plan = tmp_path / "plan"
+    assert runner.invoke(app, ["solve", str(tiny), "--out", str(plan), "--workers", "1"]).exit_code == 0
+    out = tmp_path / "sim"
+    args = ["simulate", str(plan), str(tiny), "--runs", "200", "--spread", "0", "--out", str(out)]
+    args += ["--failure", "mAb=0", "--failure", "ADC=0", "--failure", "AAV=0"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "Orders on time: expected 4.0 of 4 (plan: 4)" in result.output
+    assert sorted(p.name for p in out.iterdir()) == ["orders_risk.csv", "utilization_risk.csv"]
+    bad = runner.invoke(app, ["simulate", str(plan), str(tiny), "--failure", "mAb:0.1", "--out", str(out)])
+    assert bad.exit_code == 2
+    assert "error: --failure 'mAb:0.1' is not NAME=PROBABILITY" in bad.output
