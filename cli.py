@@ -277,6 +277,35 @@ def simulate(
 
 
 @app.command()
+def explain(
+    data_dir: Annotated[Path, typer.Argument(help="Data folder.")] = BUNDLED_DATA,
+    order: Annotated[str | None, typer.Option(help="Order id (default: every late or short firm order).")] = None,
+    time_limit: Annotated[float, typer.Option(help="Seconds to plan before explaining.")] = 30.0,
+    workers: Annotated[int, typer.Option(help="CP-SAT workers; 0 = all cores.")] = 0,
+) -> None:
+    """Say why firm orders cannot be on time: binding rules with their input rows, or competing orders."""
+    from planner.explain import explain as tell
+
+    try:
+        outcome = run_solve(PlanRequest(data_dir=data_dir, time_limit_s=time_limit, workers=workers, seed=0))
+    except InputErrors as exc:
+        raise _input_failure(exc) from None
+    except UsageError as exc:
+        err_console.print(f"error: {exc}", markup=False)
+        raise typer.Exit(2) from None
+    if outcome.plan is None:
+        err_console.print("no plan found to explain", markup=False)
+        raise typer.Exit(1)
+    try:
+        lines = tell(outcome.plan.instance, outcome.plan, order)
+    except KeyError:
+        err_console.print(f"error: --order {order!r} is not in orders.csv", markup=False)
+        raise typer.Exit(2) from None
+    for line in lines:
+        out_console.print(line, markup=False)
+
+
+@app.command()
 def check(
     data_dir: Annotated[Path, typer.Argument(help="Data folder the plan was made from.")],
     plan_dir: Annotated[Path, typer.Argument(help="Plan folder written by `planner solve`.")],

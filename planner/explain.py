@@ -1,0 +1,165 @@
+"""Explain, in the planner's words, why an order cannot be on time, naming the input rows responsible.
+
+Two kinds of reason are told apart. *Structural*: even with every eligible train to itself (no other order,
+no downtime) the order cannot finish by its due date — then the rules that bind (release, qualification,
+tech transfer, plant online, volume window, contracted site) are listed with their rows, and the
+relaxations that would fix it (a later due date, qualifying a plant). *Capacity*: it could finish alone, so
+in the plan it is late because the eligible trains are taken by other orders — then those orders are named.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+
+from planner.expand import FINAL_STEP, Instance, Step, expand
+from planner.load import Order, ProblemData, Qualification
+from planner.model import fastest_completion
+from planner.plan import Plan
+from planner.validate import volume_fits
+
+
+def _alone(step: Step) -> int | None:
+    return fastest_completion(step, step.demand, None, optimistic=True)
+
+
+def _exclusions(data: ProblemData, order: Order, step: Step) -> list[str]:
+    """Plants with trains of the right modality that the order's product may not use, and why."""
+    product = step.product
+    qualified = {q.plant: q for q in data.qualifications if q.product == product.product}
+    lines: list[str] = []
+    by_plant: dict[str, list[float]] = defaultdict(list)
+    for t in data.trains:
+        if t.modality == product.modality:
+            by_plant[t.plant].append(t.volume_l)
+    for plant, volumes in sorted(by_plant.items()):
+        fits = [v for v in volumes if volume_fits(product, v)]
+        if not fits:
+            window = f"{product.min_volume_l or 0:,.0f}–{product.max_volume_l or float('inf'):,.0f} L"
+            lines.append(f"{plant}: its trains ({', '.join(f'{v:,.0f} L' for v in sorted(set(volumes)))}) are outside "
+                         f"{product.product}'s qualified scale {window} (products.csv row {product.row})")
+        elif step.final and order.plant is not None and plant != order.plant:
+            where = f"orders.csv row {order.row}, column plant"
+            lines.append(f"{plant}: the order is contracted at {order.plant} ({where})")
+        elif plant not in qualified and product.tech_transfer_days is None:
+            lines.append(f"{plant}: {product.product} is not qualified there and has no tech transfer "
+                         f"(products.csv row {product.row}, column tech_transfer_days is blank)")
+    return lines
+
+
+def _starts(inst: Instance, step: Step) -> list[str]:
+    """Why each eligible pool cannot start earlier."""
+    data = inst.data
+    plants = {p.plant: p for p in data.plants}
+    quals = {q.plant: q for q in data.qualifications if q.product == step.product.product}
+    lines = []
+    seen = set()
+    for o in sorted(step.all_options, key=lambda o: (o.earliest, o.pool.id)):
+        if o.pool.plant in seen:
+            continue
+        seen.add(o.pool.plant)
+        day = inst.date(o.earliest)
+        if o.earliest == inst.day(step.order.release):
+            why = f"order release (orders.csv row {step.order.row})"
+        elif o.pool.plant in quals and quals[o.pool.plant].qualified_from == day:
+            why = f"qualified from {day} (qualifications.csv row {quals[o.pool.plant].row})"
+        elif plants[o.pool.plant].online_from == day:
+            why = f"plant online from {day} (plants.csv row {plants[o.pool.plant].row})"
+        elif o.pool.plant not in quals:
+            days = step.product.tech_transfer_days
+            why = f"tech transfer: release + {days} days (products.csv row {step.product.row})"
+        else:
+            why = "planning start"
+        lines.append(f"{o.pool.plant}: earliest start {day} — {why}")
+    return lines
+
+
+def explain_order(inst: Instance, order_id: str, plan: Plan | None = None) -> list[str]:
+    """Lines explaining why `order_id` is not on time (or saying that it is)."""
+    data = inst.data
+    order = next((o for o in data.orders if o.order == order_id), None)
+    if order is None:
+        raise KeyError(order_id)
+    product = next(p for p in data.products if p.product == order.product)
+    final = next(s for s in inst.steps if s.order.order == order_id and s.name == FINAL_STEP[product.modality])
+    unit = "batches" if order.unit == "batches" else "kg"
+    head = f"{order.order} ({order.client}, {order.quantity:g} {unit} of {order.product}, due {order.due})"
+    lines = [head + ":"]
+    alone = _alone(final)
+    if alone is None:
+        lines.append("  cannot be made in full inside the horizon even with every eligible train to itself.")
+    elif alone > inst.day(order.due):
+        lines.append(f"  even with every eligible train to itself it cannot finish before {inst.date(alone)} "
+                     f"({alone - inst.day(order.due)} days after due): the rules that bind are")
+    else:
+        lines.append(f"  alone it could finish by {inst.date(alone)}, before its due date.")
+    structural = alone is None or alone > inst.day(order.due)
+    if structural:
+        lines += [f"    {line}" for line in _starts(inst, final)]
+        lines += [f"    {line}" for line in _exclusions(data, order, final)]
+        if alone is not None:
+            lines.append(f"  moving the due date to {inst.date(alone)} would make it feasible on its own.")
+        lines += [f"  {fix}" for fix in _qualification_fixes(inst, order, final)]
+    if plan is not None and not structural:
+        lines += _capacity(inst, order, final, plan)
+    return lines
+
+
+def _qualification_fixes(inst: Instance, order: Order, step: Step) -> list[str]:
+    """Plants where qualifying the product from the order's release would let it finish on time alone."""
+    data = inst.data
+    fixes = []
+    qualified = {q.plant for q in data.qualifications if q.product == step.product.product}
+    candidates = sorted({t.plant for t in data.trains if t.modality == step.product.modality
+                         and volume_fits(step.product, t.volume_l)} - qualified)
+    for plant in candidates:
+        if step.final and order.plant is not None and plant != order.plant:
+            continue
+        added = Qualification(row=0, product=step.product.product, plant=plant, qualified_from=order.release)
+        extra = dataclasses.replace(data, qualifications=[*data.qualifications, added])
+        trial = expand(extra, inst.start, inst.end)
+        again = next(s for s in trial.steps if s.key == step.key)
+        done = _alone(again)
+        if done is not None and done <= inst.day(order.due):
+            fixes.append(f"qualifying plant {plant} for {step.product.product} by {order.release} would let it "
+                         f"finish by {inst.date(done)}.")
+    return fixes
+
+
+def _capacity(inst: Instance, order: Order, step: Step, plan: Plan) -> list[str]:
+    """Name the orders that hold the eligible trains while this one waits."""
+    result = next(o for o in plan.orders if o.order == order.order)
+    if result.status == "on_time":
+        return ["  it is on time in this plan."]
+    trains = {t for o in step.all_options for t in o.pool.trains}
+    lo = min(o.earliest for o in step.all_options)
+    hi = inst.day(order.due)
+    busy: dict[str, int] = defaultdict(int)
+    for t in plan.tasks:
+        if t.kind == "batch" and t.train in trains and t.order != order.order and t.start < hi and t.end > lo:
+            busy[t.order] += min(t.end, hi) - max(t.start, lo)
+    dues = {o.order: o for o in inst.data.orders}
+    earlier = sorted((o for o in busy if dues[o].due <= order.due and dues[o].firm), key=lambda o: dues[o].due)
+    pools = ", ".join(sorted({o.pool.id for o in step.all_options}))
+    lines = [f"  in the plan it is {result.status} (completion {result.completion}): its eligible trains ({pools}) "
+             f"are taken between {inst.date(lo)} and {order.due} by {len(busy)} other orders."]
+    if earlier:
+        named = ", ".join(f"{o} (due {dues[o].due}, {busy[o]} train-days)" for o in earlier[:8])
+        lines.append(f"  firm orders due earlier on those trains: {named}.")
+    if result.completion is not None:
+        lines.append(f"  moving the due date to {result.completion} would make it on time in this plan.")
+    return lines
+
+
+def late_orders(plan: Plan) -> list[str]:
+    return [o.order for o in plan.orders if o.firm and o.status in ("late", "partial", "unplanned")]
+
+
+def explain(inst: Instance, plan: Plan | None, order_id: str | None) -> list[str]:
+    """Explain one order, or every firm order that is late or short in the plan."""
+    ids = [order_id] if order_id else (late_orders(plan) if plan is not None else [])
+    lines: list[str] = []
+    for oid in ids:
+        lines += explain_order(inst, oid, plan)
+    return lines or ["every firm order is on time in this plan."]
+

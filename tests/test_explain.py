@@ -1,0 +1,38 @@
+"""explain: the binding rules of a structurally late order, with input rows and the fixes that would work."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from planner.explain import explain
+from planner.pipeline import PlanRequest, run_solve
+from tests.conftest import write_instance
+from tests.test_solve import O1, PLANT, PRODUCT_A, QUALS, TRAIN
+
+
+def test_structurally_late_order_names_rules_and_fixes(tmp_path: Path) -> None:
+    """One qualified train: 3 batches end day 34 > due 30. P2 has an identical train but A is not qualified
+    there and has no tech transfer; qualifying it from release lets 2 + 1 batches end by day 22."""
+    p2 = {**PLANT, "plant": "P2"}
+    data = write_instance(tmp_path / "d", plants=[PLANT, p2], trains=[TRAIN, {**TRAIN, "train": "R2", "plant": "P2"}],
+                          products=[PRODUCT_A], orders=[O1], qualifications=QUALS[:1])
+    outcome = run_solve(PlanRequest(data_dir=data, time_limit_s=10, workers=1, seed=0))
+    lines = explain(outcome.plan.instance, outcome.plan, None)
+    assert lines == [
+        "O1 (C1, 25 kg of A, due 2027-01-31):",
+        "  even with every eligible train to itself it cannot finish before 2027-02-04 (4 days after due): "
+        "the rules that bind are",
+        "    P1: earliest start 2027-01-01 — order release (orders.csv row 2)",
+        "    P2: A is not qualified there and has no tech transfer (products.csv row 2, column tech_transfer_days "
+        "is blank)",
+        "  moving the due date to 2027-02-04 would make it feasible on its own.",
+        "  qualifying plant P2 for A by 2027-01-01 would let it finish by 2027-01-23.",
+    ]
+
+
+def test_on_time_plan_has_nothing_to_explain(tmp_path: Path) -> None:
+    data = write_instance(tmp_path / "d", plants=[PLANT], trains=[TRAIN], products=[PRODUCT_A],
+                          orders=[{**O1, "due": "2027-03-01"}], qualifications=QUALS[:1])
+    outcome = run_solve(PlanRequest(data_dir=data, time_limit_s=10, workers=1, seed=0))
+    assert explain(outcome.plan.instance, outcome.plan, None) == ["every firm order is on time in this plan."]
+    assert explain(outcome.plan.instance, outcome.plan, "O1")[-1] == "  it is on time in this plan."
