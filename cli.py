@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -26,6 +28,18 @@ def _input_failure(exc: InputErrors) -> typer.Exit:
         err_console.print(f"error: {error}", markup=False)
     err_console.print(f"{len(exc.errors)} input problem(s); nothing was written.", markup=False)
     return typer.Exit(2)
+
+
+@contextmanager
+def _bad_input_exits(*usage: type[Exception]) -> Iterator[None]:
+    """Turn input problems (every one listed) and usage problems into one clear message and exit code 2."""
+    try:
+        yield
+    except InputErrors as exc:
+        raise _input_failure(exc) from None
+    except (UsageError, *usage) as exc:
+        err_console.print(f"error: {exc}", markup=False)
+        raise typer.Exit(2) from None
 
 
 def _date(value: str | None, option: str) -> dt.date | None:
@@ -70,13 +84,8 @@ def solve(
         data_dir=data_dir, out=out, start=_date(start, "--start"), end=_date(end, "--end"),
         time_limit_s=time_limit, workers=workers, seed=seed, method=method,
     )
-    try:
+    with _bad_input_exits():
         outcome = run_solve(request, on_progress=None if quiet else _show_progress, on_stage=_stage(quiet))
-    except InputErrors as exc:
-        raise _input_failure(exc) from None
-    except UsageError as exc:
-        err_console.print(f"error: {exc}", markup=False)
-        raise typer.Exit(2) from None
     if outcome.plan is None:
         err_console.print(
             f"no feasible plan found (solver status {outcome.result.status} after "
@@ -128,10 +137,8 @@ def _print_summary(summary: dict, out: Path) -> None:
 @app.command()
 def validate(data_dir: Annotated[Path, typer.Argument(help="Data folder to check.")] = BUNDLED_DATA) -> None:
     """Check the input tables only; list every problem with file, row and column."""
-    try:
+    with _bad_input_exits():
         data = load_valid(data_dir)
-    except InputErrors as exc:
-        raise _input_failure(exc) from None
     out_console.print(
         f"{data_dir}: valid ({len(data.plants)} plants, {len(data.trains)} trains, {len(data.products)} products, "
         f"{len(data.orders)} orders)",
@@ -150,11 +157,8 @@ def generate(
     """Write a valid, realistic instance of the data contract (same distributions as the bundled data/)."""
     from planner.pipeline import generate_site_folder
 
-    try:
+    with _bad_input_exits(ValueError):
         generate_site_folder(out_dir, orders=orders, plants=plants, years=years, seed=seed)
-    except ValueError as exc:
-        err_console.print(f"error: {exc}", markup=False)
-        raise typer.Exit(2) from None
     out_console.print(f"wrote {out_dir} ({orders} orders, {plants} plants, {years} years, seed {seed})", markup=False)
 
 
@@ -176,13 +180,13 @@ def whatif(
     from planner.scenario import load_scenario, write_data
     from planner.whatif import Case, SweepSettings, run_cases
 
-    try:
+    with _bad_input_exits(ValueError):
         loaded = [load_scenario(path) for path in scenarios]
         bases = {s.base.resolve() for s in loaded}
         if len(bases) != 1:
             raise UsageError("the scenarios name different base folders: " + ", ".join(sorted(map(str, bases))))
-        base = bases.pop()
-        cases = [Case("base", load_valid(base))] + [Case(s.name, s.data) for s in loaded]
+        cases = [Case("base", load_valid(bases.pop()))] + [Case(s.name, s.data) for s in loaded]
+
         def inputs(folder: Path) -> None:
             for s in loaded:
                 write_data(s.data, folder / s.name / "inputs")
@@ -192,11 +196,6 @@ def whatif(
             on_done=lambda r: out_console.print(f"  solved {r['name']}: {r['status']}", markup=False),
             before_publish=inputs if write_inputs else None,
         )
-    except InputErrors as exc:
-        raise _input_failure(exc) from None
-    except (UsageError, ValueError) as exc:
-        err_console.print(f"error: {exc}", markup=False)
-        raise typer.Exit(2) from None
     out_console.print((out / "kpis.csv").read_text(), markup=False)
     unplanned = [r["name"] for r in results if not r["planned"]]
     if unplanned:
@@ -217,13 +216,8 @@ def headroom(
     """How many extra batches of a product fit without making any firm order later than in the base plan."""
     from planner.headroom import find_headroom
 
-    try:
+    with _bad_input_exits():
         room = find_headroom(load_valid(data_dir), product, quarter, time_limit, workers, seed)
-    except InputErrors as exc:
-        raise _input_failure(exc) from None
-    except UsageError as exc:
-        err_console.print(f"error: {exc}", markup=False)
-        raise typer.Exit(2) from None
     lo, hi = room.window
     out_console.print(
         f"{room.product} between {lo} and {hi} (end exclusive): {room.batches_found} extra batches fit "
@@ -260,13 +254,8 @@ def simulate(
         except ValueError:
             err_console.print(f"error: --failure {item!r} is not NAME=PROBABILITY", markup=False)
             raise typer.Exit(2) from None
-    try:
+    with _bad_input_exits(ValueError, FileNotFoundError):
         result = replay(data_dir, plan_dir, runs, seed, Noise(failure=rates, spread=spread))
-    except InputErrors as exc:
-        raise _input_failure(exc) from None
-    except (ValueError, FileNotFoundError) as exc:
-        err_console.print(f"error: {exc}", markup=False)
-        raise typer.Exit(2) from None
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
@@ -286,13 +275,8 @@ def explain(
     """Say why firm orders cannot be on time: binding rules with their input rows, or competing orders."""
     from planner.explain import explain as tell
 
-    try:
+    with _bad_input_exits():
         outcome = run_solve(PlanRequest(data_dir=data_dir, time_limit_s=time_limit, workers=workers, seed=0))
-    except InputErrors as exc:
-        raise _input_failure(exc) from None
-    except UsageError as exc:
-        err_console.print(f"error: {exc}", markup=False)
-        raise typer.Exit(2) from None
     if outcome.plan is None:
         err_console.print("no plan found to explain", markup=False)
         raise typer.Exit(1)
@@ -313,10 +297,8 @@ def check(
     """Independently re-check a plan against every rule and re-derive its KPIs; exit 1 on any violation."""
     from planner.check import check_plan
 
-    try:
+    with _bad_input_exits():
         report = check_plan(data_dir, plan_dir)
-    except InputErrors as exc:
-        raise _input_failure(exc) from None
     for line in report.violations:
         out_console.print(f"violation: {line}", markup=False)
     kpis = ", ".join(f"{k}={v:g}" for k, v in report.kpis.items())
