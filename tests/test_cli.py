@@ -67,6 +67,7 @@ def test_bad_date_option_is_usage_error(tiny: Path, tmp_path: Path) -> None:
 def test_check_finds_tampered_plan(tiny: Path, tmp_path: Path) -> None:
     out = tmp_path / "plan"
     assert runner.invoke(app, ["solve", str(tiny), "--out", str(out), "--workers", "1"]).exit_code == 0
+    assert runner.invoke(app, ["check", str(tiny), str(out)]).exit_code == 0
     gantt = out / "gantt.csv"
     lines = gantt.read_text().splitlines()
     batch = next(i for i, line in enumerate(lines) if ",P1-R1," in line and ",batch," in line)
@@ -103,6 +104,7 @@ def test_generate_refuses_too_few_plants(tmp_path: Path) -> None:
 def test_simulate_command_zero_noise_keeps_plan(tiny: Path, tmp_path: Path) -> None:
     plan = tmp_path / "plan"
     assert runner.invoke(app, ["solve", str(tiny), "--out", str(plan), "--workers", "1"]).exit_code == 0
+    assert runner.invoke(app, ["check", str(tiny), str(plan)]).exit_code == 0
     out = tmp_path / "sim"
     args = ["simulate", str(plan), str(tiny), "--runs", "200", "--spread", "0", "--out", str(out)]
     args += ["--failure", "mAb=0", "--failure", "ADC=0", "--failure", "AAV=0"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from planner.check import check_plan
 from planner.explain import explain
 from planner.pipeline import PlanRequest, run_solve
 from tests.conftest import write_instance
@@ -16,7 +17,8 @@ def test_structurally_late_order_names_rules_and_fixes(tmp_path: Path) -> None:
     p2 = {**PLANT, "plant": "P2"}
     data = write_instance(tmp_path / "d", plants=[PLANT, p2], trains=[TRAIN, {**TRAIN, "train": "R2", "plant": "P2"}],
                           products=[PRODUCT_A], orders=[O1], qualifications=QUALS[:1])
-    outcome = run_solve(PlanRequest(data_dir=data, time_limit_s=10, workers=1, seed=0))
+    outcome = run_solve(PlanRequest(data_dir=data, out=tmp_path / "plan", time_limit_s=10, workers=1, seed=0))
+    assert check_plan(data, tmp_path / "plan").violations == []
     lines = explain(outcome.plan.instance, outcome.plan, None)
     assert lines == [
         "O1 (C1, 25 kg of A, due 2027-01-31):",
@@ -33,6 +35,7 @@ def test_structurally_late_order_names_rules_and_fixes(tmp_path: Path) -> None:
 def test_on_time_plan_has_nothing_to_explain(tmp_path: Path) -> None:
     data = write_instance(tmp_path / "d", plants=[PLANT], trains=[TRAIN], products=[PRODUCT_A],
                           orders=[{**O1, "due": "2027-03-01"}], qualifications=QUALS[:1])
-    outcome = run_solve(PlanRequest(data_dir=data, time_limit_s=10, workers=1, seed=0))
+    outcome = run_solve(PlanRequest(data_dir=data, out=tmp_path / "plan", time_limit_s=10, workers=1, seed=0))
+    assert check_plan(data, tmp_path / "plan").violations == []
     assert explain(outcome.plan.instance, outcome.plan, None) == ["every firm order is on time in this plan."]
     assert explain(outcome.plan.instance, outcome.plan, "O1")[-1] == "  it is on time in this plan."

@@ -54,13 +54,17 @@ def test_sweep_writes_checked_plans_and_comparison(tiny: Path, tmp_path: Path, j
 
 def test_sweep_results_do_not_depend_on_the_executor(tiny: Path, tmp_path: Path) -> None:
     """Same plans in this process, in 2 local processes and on a 2-worker Dask LocalCluster."""
-    cases = [Case("base", load_valid(tiny)), Case("again", load_valid(_without_train(tiny, tmp_path, "P1-R2")))]
+    changed = _without_train(tiny, tmp_path, "P1-R2")
+    cases = [Case("base", load_valid(tiny)), Case("again", load_valid(changed))]
     run_cases(cases, tmp_path / "one", SETTINGS, jobs=1)
     run_cases(cases, tmp_path / "two", SETTINGS, jobs=2)
     run_cases(cases, tmp_path / "dask", SETTINGS, jobs=2, executor="dask")
     for name in ("base", "again"):
         one, two, dask = (tmp_path / run / name / "gantt.csv" for run in ("one", "two", "dask"))
         assert one.read_bytes() == two.read_bytes() == dask.read_bytes()
+    for run in ("one", "two", "dask"):
+        assert check_plan(tiny, tmp_path / run / "base").violations == []
+        assert check_plan(changed, tmp_path / run / "again").violations == []
     assert (tmp_path / "one" / "kpis.csv").read_bytes() == (tmp_path / "dask" / "kpis.csv").read_bytes()
 
 
@@ -79,6 +83,7 @@ def test_more_capacity_never_raises_optimal_lateness(tmp_path: Path) -> None:
                          products=[PRODUCT_A], orders=[O1], qualifications=QUALS[:1])
     out = tmp_path / "w"
     run_cases([Case("one", load_valid(one)), Case("two", load_valid(two))], out, SETTINGS)
+    assert check_plan(one, out / "one").violations == check_plan(two, out / "two").violations == []
     kpis = {r["scenario"]: r for r in _rows(out / "kpis.csv")}
     assert [kpis[n]["status"] for n in ("one", "two")] == ["OPTIMAL", "OPTIMAL"]
     assert float(kpis["two"]["weighted_days_late"]) <= float(kpis["one"]["weighted_days_late"])
@@ -104,6 +109,7 @@ def test_whatif_command_with_scenario_files(tiny: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == ["base", "comparison.csv", "kpis.csv", "p2-late", "report.md"]
     assert check_plan(out / "p2-late" / "inputs", out / "p2-late").violations == []
+    assert check_plan(base, out / "base").violations == []
     plants = _rows(out / "p2-late" / "inputs" / "plants.csv")
     assert [p["online_from"] for p in plants if p["plant"] == "P2"] == ["2027-06-01"]
 
@@ -128,6 +134,7 @@ def test_taking_a_plant_out_never_lowers_optimal_lateness(tmp_path: Path) -> Non
     scenario = load_scenario(data / "scen" / "no-p2.yaml")
     out = tmp_path / "w"
     run_cases([Case("base", load_valid(data)), Case(scenario.name, scenario.data)], out, SETTINGS)
+    assert check_plan(data, out / "base").violations == []
     kpis = {r["scenario"]: r for r in _rows(out / "kpis.csv")}
     assert [kpis[n]["status"] for n in ("base", "no-p2")] == ["OPTIMAL", "OPTIMAL"]
     assert (float(kpis["base"]["weighted_days_late"]), float(kpis["no-p2"]["weighted_days_late"])) == (0, 8)
