@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from planner.load import InputErrors
-from planner.pipeline import BUNDLED_DATA, PlanRequest, UsageError, run_solve
+from planner.pipeline import BUNDLED_DATA, PlanRequest, ReplanRequest, UsageError, run_solve
 from planner.solve import Progress
 from planner.validate import load_valid
 
@@ -84,6 +84,10 @@ def solve(
         data_dir=data_dir, out=out, start=_date(start, "--start"), end=_date(end, "--end"),
         time_limit_s=time_limit, workers=workers, seed=seed, method=method,
     )
+    _solve_and_report(request, quiet)
+
+
+def _solve_and_report(request: PlanRequest, quiet: bool) -> None:
     with _bad_input_exits():
         outcome = run_solve(request, on_progress=None if quiet else _show_progress, on_stage=_stage(quiet))
     if outcome.plan is None:
@@ -93,7 +97,30 @@ def solve(
             markup=False,
         )
         raise typer.Exit(1)
-    _print_summary(outcome.summary, out)
+    assert request.out is not None
+    _print_summary(outcome.summary, request.out)
+
+
+@app.command()
+def replan(
+    data_dir: Annotated[Path, typer.Argument(help="Data folder (current orders, trains, downtime).")],
+    plan: Annotated[Path, typer.Option(help="Previous plan folder.")],
+    as_of: Annotated[str, typer.Option(help="Replanning date YYYY-MM-DD: nothing new starts before it.")],
+    out: Annotated[Path, typer.Option(help="New plan folder to write (not the previous one).")],
+    status: Annotated[Path | None, typer.Option(help="Plant-floor status CSV (done / running / failed).")] = None,
+    time_limit: Annotated[float | None, typer.Option(help="Seconds of search (default: settings.toml).")] = None,
+    workers: Annotated[int | None, typer.Option(help="CP-SAT workers; 0 = all cores.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed of the search.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress lines.")] = False,
+) -> None:
+    """Re-plan from a date: keep what ran or runs, re-plan failed batches, move as little as possible."""
+    as_of_date = _date(as_of, "--as-of")
+    assert as_of_date is not None
+    request = PlanRequest(
+        data_dir=data_dir, out=out, time_limit_s=time_limit, workers=workers, seed=seed,
+        replan=ReplanRequest(previous=plan, as_of=as_of_date, status=status),
+    )
+    _solve_and_report(request, quiet)
 
 
 def _stage(quiet: bool):
@@ -129,6 +156,15 @@ def _print_summary(summary: dict, out: Path) -> None:
     out_console.print(table)
     if summary["note"]:
         out_console.print(f"  note: {summary['note']}", markup=False)
+    if "replan" in summary:
+        r = summary["replan"]
+        out_console.print(
+            f"  replan as of {r['as_of']}: {r['frozen_batches']} batches frozen, {r['failed_batches']} failed "
+            f"re-planned, {r['moved_batches']} batches moved, {r['orders_with_new_completion']} orders with a new "
+            "completion date (orders.csv: previous_status, previous_completion, completion_shift_days, "
+            "moved_batches)",
+            markup=False,
+        )
     for u in summary["unmet_firm_orders"]:
         short = f"{u['unmet_quantity']:g} {u['unit']} short"
         out_console.print(f"  unmet firm order {u['order']} ({u['status']}, {short}): {u['reason']}", markup=False)
@@ -293,12 +329,19 @@ def explain(
 def check(
     data_dir: Annotated[Path, typer.Argument(help="Data folder the plan was made from.")],
     plan_dir: Annotated[Path, typer.Argument(help="Plan folder written by `planner solve`.")],
+    previous: Annotated[Path | None, typer.Option(help="Replan: the previous plan folder.")] = None,
+    as_of: Annotated[str | None, typer.Option(help="Replan: the as-of date YYYY-MM-DD.")] = None,
+    status: Annotated[Path | None, typer.Option(help="Replan: the plant-floor status CSV.")] = None,
 ) -> None:
-    """Independently re-check a plan against every rule and re-derive its KPIs; exit 1 on any violation."""
+    """Independently re-check a plan against every rule and re-derive its KPIs; exit 1 on any violation.
+
+    A replanned plan is also checked against its previous plan and status file (named in its summary.json
+    unless given here): frozen batches unchanged, failed ones re-planned, nothing else before the as-of date.
+    """
     from planner.check import check_plan
 
     with _bad_input_exits():
-        report = check_plan(data_dir, plan_dir)
+        report = check_plan(data_dir, plan_dir, previous=previous, as_of=_date(as_of, "--as-of"), status=status)
     for line in report.violations:
         out_console.print(f"violation: {line}", markup=False)
     kpis = ", ".join(f"{k}={v:g}" for k, v in report.kpis.items())

@@ -81,6 +81,13 @@ utilization.csv (plan output; `{key}` is `{plant}/{modality}/{quarter}`, e.g. `P
     ``utilization.csv row R: {key} appears again (first at utilization.csv row R2)``
     (utilization.csv is read only when gantt.csv exists, and its rows are compared only when gantt.csv has every
     needed column)
+Replan (with a previous plan, an as-of date and optionally a status file; taken from summary.json `replan`
+when not given; a frozen batch is every previous batch that started before the as-of date and is not in the
+status file, plus every done/running status row; its dates may differ from batch_days)
+    ``frozen batch {o}/{s}/{n} on {t} {start}..{end} ({where}) is missing from gantt.csv or moved``
+    ``gantt.csv row R: {label} failed (status.csv row R2) but is still planned at {start}``
+    ``gantt.csv row R: {label} starts {d} before the as-of date {as_of} but is not frozen``
+    ``{file}: ...`` when the previous plan or status file cannot be read
 """
 
 from __future__ import annotations
@@ -107,6 +114,7 @@ UTILIZATION_COLUMNS = ["plant", "modality", "quarter", "available_days", "busy_d
 UTIL_TOL = 0.0001
 GANTT_NEEDED = {"train", "kind", "start", "end", "order", "step", "batch", "product", "kg", "from_product"}
 FINAL_STEP = {"mAb": "mAb", "ADC": "conjugation", "AAV": "AAV"}
+STATUS_COLUMNS = ["order", "step", "batch", "train", "start", "end", "state"]
 STEPS = {"mAb", "intermediate", "conjugation", "AAV"}
 KINDS = {"batch", "changeover", "downtime"}
 EPS = 1e-6
@@ -242,6 +250,8 @@ class _Checker:
             (c.from_product, c.to_product): c.days for c in data.changeovers
         }
         self.tasks: list[_Task] = []
+        self.actual: set[tuple[str, str, str, dt.date, dt.date]] = set()
+        """Replan: batches as they really ran (status file), exempt from the nominal batch length."""
         self.batch_rows = 0
         self.malformed_groups: set[tuple[str, str]] = set()  # (order, step) with a malformed batch row
 
@@ -402,6 +412,7 @@ class _Checker:
     def _check_batch(self, t: _Task) -> None:
         order = t.order
         assert order is not None
+        actual = (order.order, t.step, t.train.train, t.start, t.end) in self.actual
         p = self.products[t.product]
         train, plant_id = t.train, t.train.plant
         row, label = f"gantt.csv row {t.row}", t.label
@@ -414,7 +425,7 @@ class _Checker:
         got = float(t.kg_text)
         if abs(got - t.kg) > NUM_TOL + EPS * abs(t.kg):
             self.v.append(f"{row}: {label} has kg {t.kg_text}, expected {t.kg:.3f} (volume x titer x yield / 1000)")
-        if t.days != p.batch_days:
+        if t.days != p.batch_days and not actual:
             self.v.append(f"{row}: {label} lasts {t.days} days, but batch_days of {p.product} is {p.batch_days}")
         # Rule 2 (rule 6 is the modality check for AAV)
         if train.modality != p.modality:
@@ -866,11 +877,99 @@ def _read_summary(plan_dir: Path, violations: list[str]) -> dict:
     return raw if isinstance(raw, dict) else {}
 
 
-def check_plan(data_dir: Path, plan_dir: Path) -> CheckReport:
+@dataclass
+class _Frozen:
+    order: str
+    step: str
+    batch: str
+    train: str
+    start: dt.date
+    end: dt.date
+    where: str
+    from_status: bool = False
+
+
+def _replan_inputs(
+    summary: dict, previous: Path | None, as_of: dt.date | None, status: Path | None, violations: list[str]
+) -> tuple[Path | None, dt.date | None, Path | None]:
+    """Explicit arguments win; a replanned plan names its own inputs in summary.json."""
+    facts = summary.get("replan")
+    if not isinstance(facts, dict):
+        return previous, as_of, status
+    if as_of is None:
+        as_of = _date(str(facts.get("as_of", "")))
+        if as_of is None:
+            violations.append(f"summary.json: bad replan as_of {facts.get('as_of')!r}")
+    if previous is None and facts.get("previous_plan"):
+        previous = Path(str(facts["previous_plan"]))
+    if status is None and facts.get("status_file"):
+        status = Path(str(facts["status_file"]))
+    return previous, as_of, status
+
+
+def _expected_frozen(
+    previous: Path | None, as_of: dt.date, status: Path | None, violations: list[str]
+) -> tuple[list[_Frozen], list[tuple[int, _Frozen]]]:
+    """Re-derive the frozen batches from the previous plan and the status file, and the failed ones."""
+    frozen: list[_Frozen] = []
+    failed: list[tuple[int, _Frozen]] = []
+    listed: set[tuple[str, str, str]] = set()
+    if status is not None:
+        for r, c in _read_csv(status, violations, STATUS_COLUMNS) or []:
+            start, end = _date(c.get("start", "")), _date(c.get("end", ""))
+            if start is None or end is None:
+                violations.append(f"{status.name} row {r}: bad start or end date")
+                continue
+            key = (c.get("order", ""), c.get("step", ""), c.get("batch", ""))
+            listed.add(key)
+            item = _Frozen(*key, c.get("train", ""), start, end, f"{c.get('state')} in {status.name} row {r}", True)
+            if c.get("state") == "failed":
+                failed.append((r, item))
+            else:
+                frozen.append(item)
+    if previous is not None:
+        for r, c in _read_csv(previous / "gantt.csv", violations, GANTT_COLUMNS) or []:
+            if c.get("kind") != "batch":
+                continue
+            start, end = _date(c.get("start", "")), _date(c.get("end", ""))
+            key = (c.get("order", ""), c.get("step", ""), c.get("batch", ""))
+            if start is None or end is None or start >= as_of or key in listed:
+                continue
+            frozen.append(_Frozen(*key, c.get("train", ""), start, end, f"started, previous gantt.csv row {r}"))
+    return frozen, failed
+
+
+def _check_replan(checker: _Checker, frozen: list[_Frozen], failed: list[tuple[int, _Frozen]], as_of: dt.date) -> None:
+    batches = [t for t in checker.tasks if t.kind == "batch" and t.order is not None]
+    have = {(t.order.order, t.step, t.train.train, t.start, t.end) for t in batches if t.order}
+    for f in frozen:
+        if (f.order, f.step, f.train, f.start, f.end) not in have:
+            checker.v.append(
+                f"frozen batch {f.order}/{f.step}/{f.batch} on {f.train} {f.start}..{f.end} ({f.where}) is missing "
+                "from gantt.csv or moved"
+            )
+    keep = {(f.order, f.step, f.train, f.start, f.end) for f in frozen}
+    gone = {(f.order, f.step, f.train, f.start): r for r, f in failed}
+    for t in batches:
+        assert t.order is not None
+        key = (t.order.order, t.step, t.train.train, t.start)
+        if key in gone and (*key, t.end) not in keep:
+            checker.v.append(f"gantt.csv row {t.row}: {t.label} failed (status.csv row {gone[key]}) but is still "
+                             f"planned at {t.start}")
+        elif t.start < as_of and (*key, t.end) not in keep:
+            checker.v.append(f"gantt.csv row {t.row}: {t.label} starts {t.start} before the as-of date {as_of} but "
+                             "is not frozen")
+
+
+def check_plan(
+    data_dir: Path, plan_dir: Path, *, previous: Path | None = None, as_of: dt.date | None = None,
+    status: Path | None = None,
+) -> CheckReport:
     """Check a written plan against its inputs, independently of the code that made it.
 
     Raises `planner.load.InputErrors` if the data folder itself does not load; every problem with the plan
-    files is reported as a violation line instead of an exception.
+    files is reported as a violation line instead of an exception. A replan is also checked against its
+    previous plan and status file: frozen batches unchanged, failed ones gone, nothing else before the as-of.
     """
     data_dir, plan_dir = Path(data_dir), Path(plan_dir)
     data = load_data(data_dir)
@@ -885,6 +984,11 @@ def check_plan(data_dir: Path, plan_dir: Path) -> CheckReport:
         gantt_rows = []  # the missing columns are reported; row-by-row noise would hide them
         gantt_usable = False
     checker.parse_gantt(gantt_rows or [])
+    previous, as_of, status = _replan_inputs(summary, previous, as_of, status, violations)
+    if as_of is not None:
+        frozen, failed = _expected_frozen(previous, as_of, status, violations)
+        checker.actual = {(f.order, f.step, f.train, f.start, f.end) for f in frozen if f.from_status}
+        _check_replan(checker, frozen, failed, as_of)
     checker.check_batches()
     checker.check_trains()
     checker.check_numbering()

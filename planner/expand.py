@@ -83,6 +83,23 @@ class Step:
     demand: int
     options: list[Option] = field(default_factory=list)
     all_options: list[Option] = field(default_factory=list)
+    started: bool = False
+    """Replan: the order already has frozen batches, so a tentative deal can no longer be declined."""
+    chain_output: int = 0
+    """Replan: output of frozen batches inside chain campaigns (counted by the model, not yet made by new work)."""
+    completion_floor: int = 0
+    """Replan: end of the last frozen final-step batch; completion can only be later."""
+    stock_grams: int = 0
+    """Replan, ADC intermediate: grams of frozen intermediate not consumed by frozen conjugation (FIFO)."""
+    stock_first_end: int | None = None
+    """Replan, ADC intermediate: end day of the oldest batch the stock comes from (its hold clock)."""
+    frozen_last_end: int = 0
+    """Replan, ADC intermediate: end of the last frozen intermediate batch (release clock)."""
+
+    @property
+    def remaining(self) -> int:
+        """Units new work must still deliver (replan: without what frozen chain batches already made)."""
+        return max(0, self.demand - self.chain_output)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -92,6 +109,44 @@ class Step:
     def cycle(self) -> int:
         """Days from one batch start to the next inside a campaign (batch plus turnaround)."""
         return self.product.batch_days + self.options[0].pool.turnaround_days if self.options else 0
+
+
+@dataclass(frozen=True)
+class FrozenBatch:
+    """Replan: a batch that already ran or is running; it stays exactly where it is (days from start)."""
+
+    order: str
+    step: str
+    train: str
+    start: int
+    end: int
+    state: str
+    """done or running (from the status file), or started (in the previous plan before the as-of day)."""
+
+
+@dataclass(frozen=True)
+class Block:
+    """Replan: a train busy with frozen work until `end` (last frozen batch end plus its cleaning reserve)."""
+
+    train: str
+    pool: Pool
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Chain:
+    """Replan: the running campaign of a train, which new work may extend by further batches.
+
+    `frozen` batches at `start`, `start + cycle`, … already ran or are running; the model may add more at the
+    same cycle, so an unchanged plan can go on exactly as before.
+    """
+
+    train: str
+    step: Step
+    option: Option
+    start: int
+    frozen: int
 
 
 @dataclass
@@ -105,6 +160,15 @@ class Instance:
     pools: list[Pool]
     steps: list[Step]
     changeovers: dict[tuple[str, str], int]
+    as_of: int = 0
+    """Replan: no new batch starts before this day."""
+    frozen: list[FrozenBatch] = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)
+    chains: list[Chain] = field(default_factory=list)
+    previous: dict[tuple[tuple[str, str], str], list[tuple[int, int]]] | None = None
+    """Replan: the previous plan's future campaigns (start, batches) per (step, pool), for stability."""
+    previous_extension: dict[str, int] = field(default_factory=dict)
+    """Replan: batches the previous plan added to each train's running chain after the as-of day."""
 
     def day(self, date: dt.date) -> int:
         return (date - self.start).days

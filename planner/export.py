@@ -23,6 +23,8 @@ ORDER_COLUMNS = [
     "order", "client", "product", "firm", "unit", "quantity", "status", "planned_quantity", "unmet_quantity",
     "batches", "intermediate_batches", "completion", "due", "days_late", "revenue",
 ]
+CHANGE_COLUMNS = ["previous_status", "previous_completion", "completion_shift_days", "moved_batches"]
+"""Extra orders.csv columns of a replan: what changed against the previous plan."""
 UTILIZATION_COLUMNS = ["plant", "modality", "quarter", "available_days", "busy_days", "changeover_days", "utilization"]
 
 
@@ -52,7 +54,7 @@ def gantt_rows(plan: Plan) -> list[dict[str, Any]]:
 
 
 def order_rows(plan: Plan) -> list[dict[str, Any]]:
-    return [
+    rows = [
         {
             "order": o.order, "client": o.client, "product": o.product, "firm": str(o.firm).lower(),
             "unit": o.unit, "quantity": _number(o.quantity), "status": o.status,
@@ -63,6 +65,16 @@ def order_rows(plan: Plan) -> list[dict[str, Any]]:
         }
         for o in plan.orders
     ]
+    if plan.changes is not None:
+        for row, o in zip(rows, plan.orders, strict=True):
+            change = plan.changes.get(o.order, {})
+            before = change.get("previous_completion")
+            row["previous_status"] = change.get("previous_status", "")
+            row["previous_completion"] = before.isoformat() if before else None
+            shift = (o.completion - before).days if before and o.completion else None
+            row["completion_shift_days"] = shift
+            row["moved_batches"] = change.get("moved_batches", 0)
+    return rows
 
 
 def summary(plan: Plan, sizes: dict[str, int], data_dir: Path) -> dict[str, Any]:
@@ -103,7 +115,8 @@ def write_plan(plan: Plan, out: Path, facts: dict[str, Any]) -> None:
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         _write_csv(tmp / "gantt.csv", GANTT_COLUMNS, gantt_rows(plan))
-        _write_csv(tmp / "orders.csv", ORDER_COLUMNS, order_rows(plan))
+        columns = ORDER_COLUMNS + (CHANGE_COLUMNS if plan.changes is not None else [])
+        _write_csv(tmp / "orders.csv", columns, order_rows(plan))
         _write_csv(tmp / "utilization.csv", UTILIZATION_COLUMNS, plan.utilization)
         (tmp / "summary.json").write_text(json.dumps(facts, indent=2) + "\n")
         replace_folder(tmp, out)

@@ -45,13 +45,26 @@ class _Campaign:
         return self.start + self.cycle * n - self.option.pool.turnaround_days + self.option.tail
 
 
+@dataclass(frozen=True)
+class _Frozen:
+    """Replan: a train busy with frozen work; shaped like a campaign so gap search treats it alike."""
+
+    start: int
+    end: int
+
+    def reserve_end(self) -> int:
+        return self.end
+
+
 @dataclass
 class _State:
-    busy: dict[str, list[_Campaign]]
+    busy: dict[str, list[_Campaign | _Frozen]]
     campaigns: list[_Campaign] = field(default_factory=list)
 
 
-def _blocked(option: Option, busy: list[_Campaign], lo: int, hi: int, skip: _Campaign | None = None) -> int | None:
+def _blocked(
+    option: Option, busy: list[_Campaign | _Frozen], lo: int, hi: int, skip: _Campaign | None = None
+) -> int | None:
     """End of the first downtime or reserved campaign overlapping [lo, hi) on a train, None when clear."""
     for a, b, _ in option.pool.downtime:
         if a < hi and lo < b:
@@ -62,7 +75,7 @@ def _blocked(option: Option, busy: list[_Campaign], lo: int, hi: int, skip: _Cam
     return None
 
 
-def _first_start(option: Option, busy: list[_Campaign], earliest: int, length: int) -> int:
+def _first_start(option: Option, busy: list[_Campaign | _Frozen], earliest: int, length: int) -> int:
     """Earliest gap of `length` days on a train from `earliest` on: back-fills idle time between campaigns."""
     start = earliest
     while (blocked := _blocked(option, busy, start, start + length)) is not None:
@@ -137,15 +150,19 @@ def _place_order(inst: Instance, state: _State, steps: list[Step], cap: int, sha
     order = final.order
     due_limit = None if order.firm else inst.day(order.due)
     if inter is None:
-        return _place_step(state, final, final.demand, _Window(latest_end=due_limit), cap) == 0
-    if not final.options or not inter.options:
+        return _place_step(state, final, final.remaining, _Window(latest_end=due_limit), cap) == 0
+    if final.remaining == 0:
+        return True
+    if not final.options:
         return False
     product = final.product
     conj_option = max(final.options, key=lambda o: o.output)
-    conj_batches = max(1, math.ceil(share * -(-final.demand // conj_option.output)))
-    target = min(final.demand, conj_batches * conj_option.output)
+    conj_batches = max(1, math.ceil(share * -(-final.remaining // conj_option.output)))
+    target = min(final.remaining, conj_batches * conj_option.output)
     ratio_milli = round((product.intermediate_kg_per_kg or 1.0) * 1000 + 0.4999)
-    need = -(-ratio_milli * conj_batches * conj_option.grams_ceil // 1000)
+    need = -(-ratio_milli * conj_batches * conj_option.grams_ceil // 1000) - inter.stock_grams
+    if need > 0 and not inter.options:
+        return False
     restricted = copy.copy(final)
     restricted.options = [o for o in final.options if o.output == conj_option.output]
     for delay in ADC_DELAYS:
@@ -164,13 +181,19 @@ def _place_adc(
 ) -> bool:
     """Intermediate from `delay` days after its earliest day, then conjugation inside its release/hold window."""
     product = final.product
-    start = min(o.earliest for o in inter.options) + delay
-    before = len(state.campaigns)
-    if _place_step(state, inter, need, _Window(earliest=start), cap) > 0:
+    made: list[_Campaign] = []
+    if need > 0:
+        start = min(o.earliest for o in inter.options) + delay
+        before = len(state.campaigns)
+        if _place_step(state, inter, need, _Window(earliest=start), cap) > 0:
+            return False
+        made = state.campaigns[before:]
+    elif delay:
         return False
-    made = state.campaigns[before:]
-    first_end = min(c.start + c.step.product.batch_days for c in made)
-    last_end = max(c.start + c.cycle * c.batches - c.option.pool.turnaround_days for c in made)
+    stock = [inter.stock_first_end] if inter.stock_grams > 0 and inter.stock_first_end is not None else []
+    first_end = min([c.start + c.step.product.batch_days for c in made] + stock)
+    last_end = max([c.start + c.cycle * c.batches - c.option.pool.turnaround_days for c in made]
+                   + [inter.frozen_last_end])
     window = _Window(
         earliest=last_end + (product.release_days or 0),
         latest_end=due_limit,
@@ -187,6 +210,16 @@ def greedy_campaigns(inst: Instance, max_campaigns_per_pool: int = 3) -> list[Ch
     """EDD dispatch of every order; firm orders are placed as far as capacity allows, deals all-or-nothing."""
     trains = [t for pool in inst.pools for t in pool.trains]
     state = _State(busy={t: [] for t in trains})
+    for b in inst.blocks:
+        state.busy[b.train].append(_Frozen(b.start, b.end))
+    running: list[ChosenCampaign] = []
+    for chain in inst.chains:
+        pool = chain.option.pool
+        cycle = chain.step.product.batch_days + pool.turnaround_days
+        state.busy[chain.train].append(
+            _Frozen(chain.start, chain.start + cycle * chain.frozen - pool.turnaround_days + chain.option.tail)
+        )
+        running.append(ChosenCampaign(chain.step, chain.option, chain.start, chain.frozen, chain.train))
     by_order: dict[str, list[Step]] = {}
     for s in inst.steps:
         by_order.setdefault(s.order.order, []).append(s)
@@ -203,5 +236,5 @@ def greedy_campaigns(inst: Instance, max_campaigns_per_pool: int = 3) -> list[Ch
             if adc or not order.firm:
                 state.busy = busy
                 del state.campaigns[placed:]
-    return [ChosenCampaign(c.step, c.option, c.start, c.batches) for c in state.campaigns]
+    return running + [ChosenCampaign(c.step, c.option, c.start, c.batches) for c in state.campaigns]
 

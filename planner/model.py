@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from planner.expand import Instance, Option, Step
+from planner.expand import Chain, Instance, Option, Step
 from planner.load import Weights
 
 
@@ -26,6 +26,8 @@ class ChosenCampaign:
     option: Option
     start: int
     batches: int
+    train: str | None = None
+    """Set for a replan's running chain: the campaign stays on this train (its first batches are frozen)."""
 
 
 @dataclass
@@ -40,6 +42,7 @@ class Campaign:
     start: cp_model.IntVar
     end: cp_model.IntVar
     interval: cp_model.IntervalVar
+    chain: Chain | None = None
 
     @property
     def cycle(self) -> int:
@@ -102,16 +105,36 @@ def _campaign_variables(m: cp_model.CpModel, inst: Instance, step: Step, max_per
     return campaigns
 
 
+def _chain_variables(m: cp_model.CpModel, inst: Instance, chain: Chain) -> Campaign:
+    """Replan: a train's running campaign, fixed where it started, which may grow by further batches."""
+    step, option = chain.step, chain.option
+    pool = option.pool
+    cycle = step.product.batch_days + pool.turnaround_days
+    name = f"{step.order.order}/{step.name}@{chain.train}#running"
+    present = m.new_constant(1)
+    extra = option.max_batches if chain.start + chain.frozen * cycle >= inst.as_of else 0
+    batches = m.new_int_var(chain.frozen, chain.frozen + extra, f"n[{name}]")
+    start = m.new_constant(chain.start)
+    end = m.new_int_var(chain.start, inst.horizon + option.tail, f"e[{name}]")
+    size = cycle * batches - pool.turnaround_days + option.tail
+    interval = m.new_interval_var(start, size, end, f"i[{name}]")
+    return Campaign(step, option, 0, present, batches, start, end, interval, chain)
+
+
 def _campaign_shape(m: cp_model.CpModel, campaigns: list[Campaign]) -> None:
     """A present campaign holds ≥1 batch and ends inside its window; identical slots are ordered."""
     for c in campaigns:
+        if c.chain is not None:
+            m.add(c.last_batch_end() <= max(c.option.latest_end, c.chain.start + c.cycle * c.chain.frozen))
+            continue
         m.add(c.batches >= 1).only_enforce_if(c.present)
         m.add(c.batches == 0).only_enforce_if(~c.present)
         m.add(c.last_batch_end() <= c.option.latest_end).only_enforce_if(c.present)
         m.add(c.start == c.option.earliest).only_enforce_if(~c.present)
     by_pool: dict[tuple, list[Campaign]] = {}
     for c in campaigns:
-        by_pool.setdefault((c.step.key, c.option.pool.id), []).append(c)
+        if c.chain is None:
+            by_pool.setdefault((c.step.key, c.option.pool.id), []).append(c)
     for slots in by_pool.values():
         for a, b in zip(slots, slots[1:], strict=False):
             m.add_implication(b.present, a.present)
@@ -123,6 +146,12 @@ def _pool_capacity(m: cp_model.CpModel, inst: Instance, campaigns: list[Campaign
     by_pool: dict[str, list[Campaign]] = {}
     for c in campaigns:
         by_pool.setdefault(c.option.pool.id, []).append(c)
+    blocks: dict[str, list[cp_model.IntervalVar]] = {}
+    for b in inst.blocks:
+        if b.end > b.start:
+            blocks.setdefault(b.pool.id, []).append(
+                m.new_fixed_size_interval_var(b.start, b.end - b.start, f"frozen[{b.train}]")
+            )
     for pool in inst.pools:
         used = by_pool.get(pool.id, [])
         if not used:
@@ -133,7 +162,7 @@ def _pool_capacity(m: cp_model.CpModel, inst: Instance, campaigns: list[Campaign
             sum(c.cycle * c.batches + (c.option.tail - pool.turnaround_days) * c.present for c in used)
             <= pool.size * (pool.available_days() + reach)
         )
-        intervals = [c.interval for c in used]
+        intervals = [c.interval for c in used] + blocks.get(pool.id, [])
         if pool.size == 1:
             m.add_no_overlap(intervals + down)
         else:
@@ -160,7 +189,9 @@ def _demand(m: cp_model.CpModel, inst: Instance, sv: StepVars) -> None:
         m.add(sv.supplied >= step.demand).only_enforce_if(sv.accepted)
         for c in sv.campaigns:
             m.add_implication(c.present, sv.accepted)
-        if not sv.campaigns:
+        if step.started:
+            m.add(sv.accepted == 1)
+        elif not sv.campaigns:
             m.add(sv.accepted == 0)
 
 
@@ -168,12 +199,12 @@ def _completion(m: cp_model.CpModel, inst: Instance, sv: StepVars) -> None:
     """Completion is the end of the last final-step batch; lateness counts days past due."""
     order = sv.step.order
     due = inst.day(order.due)
-    sv.completion = m.new_int_var(0, inst.horizon, f"done[{order.order}]")
+    sv.completion = m.new_int_var(sv.step.completion_floor, inst.horizon, f"done[{order.order}]")
     for c in sv.campaigns:
         m.add(sv.completion >= c.last_batch_end()).only_enforce_if(c.present)
     sv.days_late = m.new_int_var(0, max(0, inst.horizon - due), f"late[{order.order}]")
     m.add(sv.days_late >= sv.completion - due)
-    if sv.accepted is not None:
+    if sv.accepted is not None and sv.step.completion_floor <= due:
         m.add(sv.completion <= due).only_enforce_if(sv.accepted)
 
 
@@ -187,6 +218,8 @@ def fastest_completion(
     for the campaign model); with `cap=None` and `optimistic` every train of the pool and rounded-up output
     (a bound for any plan that obeys the rules).
     """
+    if demand <= 0:
+        return not_before
     events: list[tuple[int, int]] = []
     bd = step.product.batch_days
     for o in step.all_options if cap is None else step.options:
@@ -237,13 +270,18 @@ def rules_lower_bound(inst: Instance, weights: Weights) -> float:
 
 
 def _rules_completion(final: Step, inter: Step | None) -> int | None:
-    alone = fastest_completion(final, final.demand, None, optimistic=True)
-    if inter is None or alone is None:
+    alone = fastest_completion(final, final.remaining, None, optimistic=True)
+    if alone is None:
+        return None
+    alone = max(alone, final.completion_floor)
+    if inter is None or final.remaining == 0:
         return alone
     product = final.product
     grams = min((o.grams_ceil for o in final.all_options), default=0)
-    need_grams = final.demand * grams if final.order.unit == "batches" else final.demand
-    need = max(1, int(need_grams * (product.intermediate_kg_per_kg or 1.0)) - 1)
+    need_grams = final.remaining * grams if final.order.unit == "batches" else final.remaining
+    need = int(need_grams * (product.intermediate_kg_per_kg or 1.0)) - 1 - inter.stock_grams
+    if need <= 0:
+        return alone
     inter_done = fastest_completion(inter, need, None, optimistic=True)
     if inter_done is None:
         return None
@@ -276,12 +314,17 @@ def _adc_link(m: cp_model.CpModel, inst: Instance, conj: StepVars, inter: StepVa
     product = conj.step.product
     ratio_milli = round((product.intermediate_kg_per_kg or 1.0) * 1000 + 0.4999)
     need = sum(c.option.grams_ceil * c.batches for c in conj.campaigns)
-    m.add(1000 * inter.supplied >= ratio_milli * need)
+    stock = inter.step.stock_grams
+    m.add(1000 * (inter.supplied + stock) >= ratio_milli * need)
     surplus = max((c.option.output for c in inter.campaigns), default=1)
-    m.add(1000 * inter.supplied < ratio_milli * need + 1000 * surplus)
+    making = m.new_bool_var(f"int_made[{conj.step.order.order}]")
+    m.add_max_equality(making, [c.present for c in inter.campaigns] or [0])
+    m.add(1000 * (inter.supplied + stock) < ratio_milli * need + 1000 * surplus).only_enforce_if(making)
     name = conj.step.order.order
     first_end = inter.first_end = m.new_int_var(0, inst.horizon, f"int_first_end[{name}]")
-    last_end = inter.last_end = m.new_int_var(0, inst.horizon, f"int_last_end[{name}]")
+    last_end = inter.last_end = m.new_int_var(inter.step.frozen_last_end, inst.horizon, f"int_last_end[{name}]")
+    if stock > 0 and inter.step.stock_first_end is not None:
+        m.add(first_end <= inter.step.stock_first_end)
     for c in inter.campaigns:
         m.add(first_end <= c.start + c.step.product.batch_days).only_enforce_if(c.present)
         m.add(last_end >= c.last_batch_end()).only_enforce_if(c.present)
@@ -308,23 +351,68 @@ def _objective(m: cp_model.CpModel, pm: PlanModel) -> None:
         "changeover_days": changeover,
     }
     pm.objective = w.unmet_permille * unmet + late - w.revenue_k * revenue + w.changeover_day * changeover
+    if pm.instance.previous is not None:
+        moved, shifted = _stability(m, pm)
+        pm.objective_terms |= {"moved_batches": moved, "shifted_days": shifted}
+        pm.objective += w.moved_batch * moved + w.shifted_day * shifted
     pm.revenue_total = w.revenue_k * sum(round(sv.step.order.revenue) for sv in finals if sv.accepted is not None)
     m.minimize(pm.objective)
+
+
+def _stability(m: cp_model.CpModel, pm: PlanModel) -> tuple[cp_model.LinearExpr, cp_model.LinearExpr]:
+    """Replan: batches taken away from the pool they had in the previous plan, and days campaigns shifted.
+
+    Slots of a (step, pool) are matched to the previous campaigns there in start order, the way the previous
+    plan filled them, so keeping the previous plan costs exactly zero.
+    """
+    inst = pm.instance
+    previous = inst.previous or {}
+    groups: dict[tuple, list[Campaign]] = {}
+    for c in pm.campaigns:
+        groups.setdefault((c.step.key, c.option.pool.id), []).append(c)
+    moved_terms: list[cp_model.LinearExpr] = []
+    shifted_terms: list[cp_model.IntVar] = []
+    for key, runs in previous.items():
+        group = groups.get(key, [])
+        slots = [c for c in group if c.chain is None]
+        chains = [c for c in group if c.chain is not None]
+        before = sum(n for _, n in runs) + sum(inst.previous_extension.get(c.chain.train, 0) for c in chains)
+        now = sum(c.batches for c in slots) + sum(c.batches - c.chain.frozen for c in chains)
+        lost = m.new_int_var(0, before, f"moved[{key}]")
+        m.add(lost >= before - now)
+        moved_terms.append(lost)
+        for c, (start, _) in zip(slots, sorted(runs), strict=False):
+            shift = m.new_int_var(0, inst.horizon, f"shift[{c.interval.name}]")
+            m.add(shift >= c.start - start).only_enforce_if(c.present)
+            m.add(shift >= start - c.start).only_enforce_if(c.present)
+            shifted_terms.append(shift)
+    for c in pm.campaigns:
+        if c.chain is not None and (c.step.key, c.option.pool.id) not in previous:
+            before = inst.previous_extension.get(c.chain.train, 0)
+            if before:
+                lost = m.new_int_var(0, before, f"moved[{c.interval.name}]")
+                m.add(lost >= before - (c.batches - c.chain.frozen))
+                moved_terms.append(lost)
+    return sum(moved_terms), sum(shifted_terms)
 
 
 def _lower_completion(final: StepVars, inter: StepVars | None, cap: int) -> int | None:
     """Lower bound on the completion of a fully served order (ADC: intermediate, release, then conjugation)."""
     step = final.step
     if inter is None:
-        return fastest_completion(step, step.demand, cap)
+        chained = any(c.chain is not None for c in final.campaigns)
+        done = fastest_completion(step, step.remaining, None if chained else cap)
+        return None if done is None else max(done, step.completion_floor)
+    if step.remaining == 0:
+        return step.completion_floor
     product = step.product
     grams = min((o.grams_ceil for o in step.options), default=0)
-    need_grams = step.demand * grams if step.order.unit == "batches" else step.demand
-    need = int(need_grams * (product.intermediate_kg_per_kg or 1.0))
-    inter_done = fastest_completion(inter.step, max(1, need), cap)
+    need_grams = step.remaining * grams if step.order.unit == "batches" else step.remaining
+    need = int(need_grams * (product.intermediate_kg_per_kg or 1.0)) - inter.step.stock_grams
+    inter_done = fastest_completion(inter.step, need, cap) if need > 0 else 0
     if inter_done is None:
         return None
-    return fastest_completion(step, step.demand, cap, inter_done + (product.release_days or 0))
+    return fastest_completion(step, step.remaining, cap, inter_done + (product.release_days or 0))
 
 
 def build_model(inst: Instance, weights: Weights, max_campaigns_per_pool: int = 3) -> PlanModel:
@@ -336,6 +424,10 @@ def build_model(inst: Instance, weights: Weights, max_campaigns_per_pool: int = 
         sv = StepVars(step, _campaign_variables(m, inst, step, max_campaigns_per_pool))
         steps[step.key] = sv
         campaigns += sv.campaigns
+    for chain in inst.chains:
+        c = _chain_variables(m, inst, chain)
+        steps[chain.step.key].campaigns.append(c)
+        campaigns.append(c)
     pm = PlanModel(inst, weights, m, steps, campaigns)
     _campaign_shape(m, campaigns)
     _pool_capacity(m, inst, campaigns)
@@ -357,18 +449,30 @@ def add_hints(pm: PlanModel, chosen: list[ChosenCampaign]) -> None:
     """Give CP-SAT a complete, feasible starting plan (e.g. the greedy one) so it never starts from nothing."""
     inst = pm.instance
     by_slot: dict[tuple, list[ChosenCampaign]] = {}
+    on_chain: dict[str, ChosenCampaign] = {}
     for c in chosen:
-        by_slot.setdefault((c.step.key, c.option.pool.id), []).append(c)
+        if c.train is not None:
+            on_chain[c.train] = c
+        else:
+            by_slot.setdefault((c.step.key, c.option.pool.id), []).append(c)
     for group in by_slot.values():
         group.sort(key=lambda c: c.start)
     value: dict[int, tuple[int, int]] = {}
     for c in pm.campaigns:
+        if c.chain is not None:
+            hint = on_chain.get(c.chain.train)
+            value[id(c)] = (c.chain.start, hint.batches if hint is not None else c.chain.frozen)
+            continue
         group = by_slot.get((c.step.key, c.option.pool.id), [])
         if c.slot < len(group):
             value[id(c)] = (group[c.slot].start, group[c.slot].batches)
     for c in pm.campaigns:
         start, batches = value.get(id(c), (c.option.earliest, 0))
         m = pm.model
+        if c.chain is not None:
+            m.add_hint(c.batches, batches)
+            m.add_hint(c.end, start + c.cycle * batches - c.option.pool.turnaround_days + c.option.tail)
+            continue
         m.add_hint(c.present, batches > 0)
         m.add_hint(c.batches, batches)
         m.add_hint(c.start, start)
@@ -380,18 +484,19 @@ def add_hints(pm: PlanModel, chosen: list[ChosenCampaign]) -> None:
                 for c in sv.campaigns if id(c) in value for s, n in [value[id(c)]]]
         supplied = sum(c.option.output * value[id(c)][1] for c in sv.campaigns if id(c) in value)
         if sv.completion is not None:
-            done = max(ends, default=0)
+            done = max([*ends, sv.step.completion_floor])
             pm.model.add_hint(sv.completion, done)
             pm.model.add_hint(sv.days_late, max(0, done - inst.day(sv.step.order.due)))
         if sv.unmet is not None:
             unmet = max(0, sv.step.demand - supplied)
             pm.model.add_hint(sv.unmet, unmet)
-            pm.model.add_hint(sv.unmet_permille, -(-1000 * unmet // sv.step.demand))
+            pm.model.add_hint(sv.unmet_permille, -(-1000 * unmet // sv.step.demand) if sv.step.demand else 0)
             if sv.full is not None:
                 pm.model.add_hint(sv.full, unmet == 0)
         if sv.accepted is not None:
             pm.model.add_hint(sv.accepted, bool(runs) and supplied >= sv.step.demand)
         if sv.first_end is not None:
             firsts = [s + sv.step.product.batch_days for c in sv.campaigns if id(c) in value for s, _ in [value[id(c)]]]
-            pm.model.add_hint(sv.first_end, min(firsts, default=0))
-            pm.model.add_hint(sv.last_end, max(ends, default=0))
+            stock = [sv.step.stock_first_end] if sv.step.stock_grams and sv.step.stock_first_end is not None else []
+            pm.model.add_hint(sv.first_end, min([*firsts, *stock], default=0))
+            pm.model.add_hint(sv.last_end, max([*ends, sv.step.frozen_last_end]))

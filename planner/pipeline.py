@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from planner.expand import expand
+from planner.expand import Instance, expand
 from planner.export import replace_folder, summary, write_plan
 from planner.greedy import greedy_campaigns
 from planner.load import ProblemData
 from planner.model import add_hints, build_model, rules_lower_bound
 from planner.plan import Plan, build_plan
+from planner.replan import Freeze, freeze, order_changes, read_previous, read_status
 from planner.solve import Progress, SolveResult, greedy_result, solve
 from planner.validate import load_valid
 
@@ -28,6 +29,15 @@ BUNDLED_DATA = Path(__file__).resolve().parent.parent / "data"
 
 class UsageError(Exception):
     """A command-line request that cannot be honoured (exit code 2), as opposed to bad input data."""
+
+
+@dataclass
+class ReplanRequest:
+    """What `planner replan` adds to a solve: the previous plan, the as-of date and the plant-floor status."""
+
+    previous: Path
+    as_of: dt.date
+    status: Path | None = None
 
 
 @dataclass
@@ -43,6 +53,7 @@ class PlanRequest:
     deterministic: bool = False
     data: ProblemData | None = None
     """Already loaded and validated tables (a what-if scenario); when set, `data_dir` is only a label."""
+    replan: ReplanRequest | None = None
 
 
 @dataclass
@@ -70,6 +81,8 @@ def run_solve(
     say = on_stage or (lambda _: None)
     if request.out is not None:
         _check_out(request.data_dir, request.out)
+        if request.replan is not None and request.out.resolve() == request.replan.previous.resolve():
+            raise UsageError("--out is the previous plan folder; write the new plan elsewhere and keep the old one")
     data = request.data if request.data is not None else load_valid(request.data_dir)
     settings = data.settings
     start = request.start or settings.horizon.start
@@ -79,6 +92,7 @@ def run_solve(
     if end <= start:
         raise UsageError(f"planning end {end} is not after start {start}")
     inst = expand(data, start, end, settings.solver.max_transfer_options)
+    frozen = _freeze(inst, request.replan) if request.replan is not None else None
     pm = build_model(inst, settings.weights, settings.solver.max_campaigns_per_pool)
     sizes = {
         "plants": len(data.plants),
@@ -99,10 +113,11 @@ def run_solve(
     if request.method == "greedy":
         result = greedy_result(pm, warm, time_limit_s=time_limit, workers=workers, seed=seed)
     else:
-        add_hints(pm, warm)
+        start_from = frozen.hints if frozen is not None else warm
+        add_hints(pm, start_from)
         result = solve(
             pm, time_limit_s=time_limit, workers=workers, seed=seed, on_progress=on_progress,
-            deterministic=request.deterministic,
+            deterministic=request.deterministic, keep_hints=start_from if frozen is not None else None,
         )
         if not result.has_plan:
             searched = result
@@ -114,13 +129,40 @@ def run_solve(
     result.rules_bound = rules_lower_bound(inst, settings.weights)
     if not result.has_plan:
         return Outcome(result, None, None, sizes)
-    plan = build_plan(inst, result)
+    plan = build_plan(inst, result, frozen.prefer if frozen is not None else None)
     sizes["campaigns"] = len(result.campaigns)
     sizes["batches"] = int(plan.kpis["batches"])
+    if frozen is not None and request.replan is not None:
+        plan.changes = order_changes(frozen.previous, frozen, inst, plan.tasks)
     facts = summary(plan, sizes, request.data_dir)
+    if frozen is not None and request.replan is not None:
+        facts["replan"] = _replan_facts(request.replan, frozen, plan)
     if request.out is not None:
         write_plan(plan, request.out, facts)
     return Outcome(result, plan, facts, sizes)
+
+
+def _freeze(inst: Instance, replan: ReplanRequest) -> Freeze:
+    if not inst.start <= replan.as_of < inst.end:
+        raise UsageError(f"--as-of {replan.as_of} is outside the planning horizon {inst.start}..{inst.end}")
+    previous = read_previous(replan.previous)
+    status = read_status(replan.status, inst, replan.as_of) if replan.status is not None else []
+    return freeze(inst, previous, replan.as_of, status)
+
+
+def _replan_facts(replan: ReplanRequest, frozen: Freeze, plan: Plan) -> dict[str, Any]:
+    changes = plan.changes or {}
+    return {
+        "previous_plan": str(replan.previous.resolve()),
+        "as_of": replan.as_of.isoformat(),
+        "status_file": None if replan.status is None else str(replan.status.resolve()),
+        "frozen_batches": len(frozen.frozen),
+        "failed_batches": len(frozen.failed),
+        "moved_batches": sum(c["moved_batches"] for c in changes.values()),
+        "orders_with_new_completion": sum(
+            1 for o in plan.orders if changes.get(o.order, {}).get("previous_completion") != o.completion
+        ),
+    }
 
 
 def generate_site_folder(out: Path, *, orders: int, plants: int, years: int, seed: int) -> None:

@@ -66,6 +66,8 @@ class Plan:
     orders: list[OrderResult]
     utilization: list[dict] = field(default_factory=list)
     kpis: dict[str, float | int] = field(default_factory=dict)
+    changes: dict[str, dict] | None = None
+    """Replan: per order, the previous plan's status and completion and how many batches moved."""
 
 
 def changeover_days(inst: Instance, train_changeover: int, turnaround: int, before: str, after: str) -> int:
@@ -75,34 +77,62 @@ def changeover_days(inst: Instance, train_changeover: int, turnaround: int, befo
     return inst.changeovers.get((before, after), train_changeover)
 
 
-def _deal_to_trains(inst: Instance, campaigns: list[ChosenCampaign]) -> list[tuple[ChosenCampaign, str]]:
+def _deal_to_trains(
+    inst: Instance, campaigns: list[ChosenCampaign], prefer: dict[tuple[tuple[str, str], int], list[str]] | None = None
+) -> list[tuple[ChosenCampaign, str]]:
+    """Deal campaigns in start order onto free trains of their pool.
+
+    A replan's running chains stay on their trains, trains busy with frozen work are free only after it, and a
+    campaign goes back to the train it had in the previous plan (`prefer`) when that train is free.
+    """
     by_pool: dict[str, list[ChosenCampaign]] = defaultdict(list)
     for c in campaigns:
         by_pool[c.option.pool.id].append(c)
+    busy_until = {b.train: b.end for b in inst.blocks}
+    prefer = prefer or {}
     dealt: list[tuple[ChosenCampaign, str]] = []
     for pool in inst.pools:
-        free_at = {t: 0 for t in pool.trains}
+        free_at = {t: busy_until.get(t, 0) for t in pool.trains}
         last_product: dict[str, str] = {}
-        for c in sorted(by_pool.get(pool.id, []), key=lambda c: (c.start, c.step.key)):
+        for c in sorted(by_pool.get(pool.id, []), key=lambda c: (c.train is None, c.start, c.step.key)):
             cycle = c.step.product.batch_days + pool.turnaround_days
             reserve_end = c.start + cycle * c.batches - pool.turnaround_days + c.option.tail
-            free = [t for t in pool.trains if free_at[t] <= c.start]
+            free = [c.train] if c.train is not None else [t for t in pool.trains if free_at[t] <= c.start]
             if not free:
                 raise RuntimeError(f"pool {pool.id} over capacity at day {c.start}: model and plan disagree")
             same = [t for t in free if last_product.get(t) == c.step.product.product]
-            train = (same or free)[0]
+            before = [t for t in prefer.get((c.step.key, c.start), []) if t in free]
+            train = (before or same or free)[0]
             free_at[train] = reserve_end
             last_product[train] = c.step.product.product
             dealt.append((c, train))
     return dealt
 
 
-def _batch_tasks(inst: Instance, dealt: list[tuple[ChosenCampaign, str]]) -> list[Task]:
+def _frozen_tasks(inst: Instance) -> list[Task]:
+    """Replan: frozen batches exactly as they ran or run (dates may differ from the nominal batch length)."""
+    steps = {s.key: s for s in inst.steps}
+    trains = {t.train: t for t in inst.data.trains}
     tasks: list[Task] = []
+    for f in inst.frozen:
+        step, train = steps[(f.order, f.step)], trains[f.train]
+        tasks.append(
+            Task(
+                plant=train.plant, train=f.train, kind="batch", start=f.start, end=f.end, order=f.order,
+                client=step.order.client, product=step.product.product, modality=train.modality, step=f.step,
+                kg=step.product.kg_per_batch(train.volume_l), note=f"frozen ({f.state})",
+            )
+        )
+    return tasks
+
+
+def _batch_tasks(inst: Instance, dealt: list[tuple[ChosenCampaign, str]]) -> list[Task]:
+    tasks: list[Task] = _frozen_tasks(inst)
+    chained = {chain.train: chain.frozen for chain in inst.chains}
     for c, train in dealt:
         pool, step = c.option.pool, c.step
         cycle = step.product.batch_days + pool.turnaround_days
-        for i in range(c.batches):
+        for i in range(chained.get(train, 0) if c.train is not None else 0, c.batches):
             start = c.start + i * cycle
             tasks.append(
                 Task(
@@ -258,9 +288,11 @@ def _kpis(orders: list[OrderResult], tasks: list[Task], weights: dict[str, float
     }
 
 
-def build_plan(inst: Instance, result: SolveResult) -> Plan:
+def build_plan(
+    inst: Instance, result: SolveResult, prefer: dict[tuple[tuple[str, str], int], list[str]] | None = None
+) -> Plan:
     """Turn a solver result into the full plan with per-order results, utilization and KPIs."""
-    dealt = _deal_to_trains(inst, result.campaigns)
+    dealt = _deal_to_trains(inst, result.campaigns, prefer)
     batches = _batch_tasks(inst, dealt)
     tasks = batches + _changeover_tasks(inst, batches) + _downtime_tasks(inst)
     tasks.sort(key=lambda t: (t.plant, t.train, t.start, t.kind != "downtime", t.kind))

@@ -111,7 +111,10 @@ def cp_solver(time_limit_s: float, workers: int, seed: int, deterministic: bool 
 
 def _chosen(pm: PlanModel, solver: cp_model.CpSolver) -> list[ChosenCampaign]:
     return [
-        ChosenCampaign(c.step, c.option, solver.value(c.start), solver.value(c.batches))
+        ChosenCampaign(
+            c.step, c.option, solver.value(c.start), solver.value(c.batches),
+            None if c.chain is None else c.chain.train,
+        )
         for c in pm.campaigns
         if solver.boolean_value(c.present)
     ]
@@ -124,6 +127,7 @@ def solve(
     seed: int = 0,
     on_progress: Callable[[Progress], None] | None = None,
     deterministic: bool = False,
+    keep_hints: list[ChosenCampaign] | None = None,
 ) -> SolveResult:
     """Solve in two phases within one time limit; workers=0 uses every core of the machine.
 
@@ -138,6 +142,9 @@ def solve(
     plan has unmet ≥ U*, those with exactly U* are bounded by phase 2's bound and those with more cost at
     least unmet_permille weight × (U* + 1) − all revenue. Otherwise the bound is weight × phase-1 bound − all
     revenue, which is honest but weak.
+
+    `keep_hints` (replan) starts phase 2 from the given plan instead of phase 1's, so that the previous plan,
+    not an arbitrary plan with the same unmet demand, is what the stability term measures against first.
     """
     workers = workers or os.cpu_count() or 1
     t0 = time.perf_counter()
@@ -156,7 +163,7 @@ def solve(
             unmet_value, unmet_bound = round(solver.objective_value), solver.best_objective_bound
             chosen_first = _chosen(pm, solver)
             pm.model.clear_hints()
-            add_hints(pm, chosen_first)
+            add_hints(pm, keep_hints if keep_hints is not None else chosen_first)
             pm.model.add(unmet <= unmet_value)
         else:
             unmet = 0

@@ -169,7 +169,7 @@ def test_greedy_plan_written_when_cpsat_finds_nothing(tmp_path: Path, monkeypatc
     import planner.pipeline
     from planner.solve import SolveResult
 
-    def nothing(pm, time_limit_s, workers, seed, on_progress=None, deterministic=False):  # noqa: ANN001, ANN202
+    def nothing(pm, time_limit_s, workers, seed, on_progress=None, deterministic=False, keep_hints=None):  # noqa: ANN001, ANN202
         return SolveResult("UNKNOWN", None, None, 0.5, workers, seed, time_limit_s)
 
     monkeypatch.setattr(planner.pipeline, "solve", nothing)
