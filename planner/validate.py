@@ -1,12 +1,14 @@
 """Validate step: cross-row and cross-table rules of the data contract.
 
 Runs after `load` (cells are typed) and before `expand`; an input that passes here can be expanded and
-modelled without surprises. Every problem is reported, not just the first.
+modelled without surprises. Every problem is reported, not just the first, located by `ProblemData.where`
+(`orders.csv row 3`, or `site.xlsx sheet orders row 3` for workbook input).
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 from planner.load import InputError, InputErrors, Order, ProblemData, Product, Train, load_data
 
@@ -52,54 +54,54 @@ def _reference_errors(data: ProblemData) -> list[InputError]:
     products = {p.product: p for p in data.products}
     for t in data.trains:
         if t.plant not in plants:
-            errors.append(InputError("trains.csv", t.row, "plant", f"unknown plant {t.plant!r}"))
+            errors.append(InputError(data.where("trains.csv"), t.row, "plant", f"unknown plant {t.plant!r}"))
     for p in data.products:
-        errors.extend(_product_errors(p, products))
+        errors.extend(_product_errors(p, products, data.where("products.csv")))
     for o in data.orders:
-        errors.extend(_order_errors(o, products, plants))
+        errors.extend(_order_errors(o, products, plants, data.where("orders.csv")))
+    f = data.where("qualifications.csv")
     for q in data.qualifications:
         if q.product not in products:
-            errors.append(InputError("qualifications.csv", q.row, "product", f"unknown product {q.product!r}"))
+            errors.append(InputError(f, q.row, "product", f"unknown product {q.product!r}"))
         if q.plant not in plants:
-            errors.append(InputError("qualifications.csv", q.row, "plant", f"unknown plant {q.plant!r}"))
+            errors.append(InputError(f, q.row, "plant", f"unknown plant {q.plant!r}"))
+    f = data.where("downtime.csv")
     for d in data.downtime:
         if d.plant not in plants:
-            errors.append(InputError("downtime.csv", d.row, "plant", f"unknown plant {d.plant!r}"))
+            errors.append(InputError(f, d.row, "plant", f"unknown plant {d.plant!r}"))
         if d.train is not None:
             if d.train not in trains:
-                errors.append(InputError("downtime.csv", d.row, "train", f"unknown train {d.train!r}"))
+                errors.append(InputError(f, d.row, "train", f"unknown train {d.train!r}"))
             elif trains[d.train].plant != d.plant:
                 errors.append(
                     InputError(
-                        "downtime.csv", d.row, "train",
+                        f, d.row, "train",
                         f"train {d.train!r} stands in plant {trains[d.train].plant!r}, not {d.plant!r}",
                     )
                 )
         if d.end <= d.start:
-            errors.append(InputError("downtime.csv", d.row, "end", f"end {d.end} is not after start {d.start}"))
+            errors.append(InputError(f, d.row, "end", f"end {d.end} is not after start {d.start}"))
+    f = data.where("changeovers.csv")
     for c in data.changeovers:
         for column in ("from_product", "to_product"):
             value = getattr(c, column)
             if value not in products:
-                errors.append(InputError("changeovers.csv", c.row, column, f"unknown product {value!r}"))
+                errors.append(InputError(f, c.row, column, f"unknown product {value!r}"))
         if c.from_product == c.to_product:
-            errors.append(
-                InputError("changeovers.csv", c.row, "to_product", "same as from_product; use turnaround_days")
-            )
+            errors.append(InputError(f, c.row, "to_product", "same as from_product; use turnaround_days"))
     for p in data.plants:
         if p.online_until is not None and p.online_until <= p.online_from:
             errors.append(
                 InputError(
-                    "plants.csv", p.row, "online_until",
+                    data.where("plants.csv"), p.row, "online_until",
                     f"online_until {p.online_until} is not after online_from {p.online_from}",
                 )
             )
     return errors
 
 
-def _product_errors(p: Product, products: dict[str, Product]) -> list[InputError]:
+def _product_errors(p: Product, products: dict[str, Product], f: str = "products.csv") -> list[InputError]:
     errors: list[InputError] = []
-    f = "products.csv"
     if p.min_volume_l is not None and p.max_volume_l is not None and p.min_volume_l > p.max_volume_l:
         errors.append(InputError(f, p.row, "max_volume_l", f"max_volume_l {p.max_volume_l:g} is below min_volume_l"))
     if p.intermediate is None:
@@ -119,9 +121,10 @@ def _product_errors(p: Product, products: dict[str, Product]) -> list[InputError
     return errors
 
 
-def _order_errors(o: Order, products: dict[str, Product], plants: set[str]) -> list[InputError]:
+def _order_errors(
+    o: Order, products: dict[str, Product], plants: set[str], f: str = "orders.csv"
+) -> list[InputError]:
     errors: list[InputError] = []
-    f = "orders.csv"
     product = products.get(o.product)
     if product is None:
         errors.append(InputError(f, o.row, "product", f"unknown product {o.product!r}"))
@@ -145,6 +148,7 @@ def _service_errors(data: ProblemData) -> list[InputError]:
     errors: list[InputError] = []
     products = {p.product: p for p in data.products}
     plants = {p.plant for p in data.plants}
+    f = data.where("orders.csv")
     for o in data.orders:
         product = products.get(o.product)
         if product is None or (o.plant is not None and o.plant not in plants):
@@ -153,7 +157,7 @@ def _service_errors(data: ProblemData) -> list[InputError]:
             where = f" at plant {o.plant}" if o.plant else ""
             errors.append(
                 InputError(
-                    "orders.csv", o.row, "product",
+                    f, o.row, "product",
                     f"no train could ever run {o.product} ({product.modality}){where}: "
                     "check modality, volume window, qualifications and tech_transfer_days",
                 )
@@ -162,7 +166,7 @@ def _service_errors(data: ProblemData) -> list[InputError]:
         if intermediate is not None and not structurally_eligible(data, intermediate, None):
             errors.append(
                 InputError(
-                    "orders.csv", o.row, "product",
+                    f, o.row, "product",
                     f"no train could ever run the intermediate {intermediate.product} of {o.product}",
                 )
             )
@@ -172,24 +176,29 @@ def _service_errors(data: ProblemData) -> list[InputError]:
 def validate(data: ProblemData) -> list[InputError]:
     """Return every cross-table problem of a loaded data set (empty list = valid)."""
     errors: list[InputError] = []
-    errors += _duplicates("plants.csv", "plant", data.plants, lambda r: r.plant)
-    errors += _duplicates("trains.csv", "train", data.trains, lambda r: r.train)
-    errors += _duplicates("products.csv", "product", data.products, lambda r: r.product)
-    errors += _duplicates("orders.csv", "order", data.orders, lambda r: r.order)
-    errors += _duplicates("qualifications.csv", "plant", data.qualifications, lambda r: (r.product, r.plant))
-    errors += _duplicates("changeovers.csv", "to_product", data.changeovers, lambda r: (r.from_product, r.to_product))
+    w = data.where
+    errors += _duplicates(w("plants.csv"), "plant", data.plants, lambda r: r.plant)
+    errors += _duplicates(w("trains.csv"), "train", data.trains, lambda r: r.train)
+    errors += _duplicates(w("products.csv"), "product", data.products, lambda r: r.product)
+    errors += _duplicates(w("orders.csv"), "order", data.orders, lambda r: r.order)
+    errors += _duplicates(w("qualifications.csv"), "plant", data.qualifications, lambda r: (r.product, r.plant))
+    errors += _duplicates(
+        w("changeovers.csv"), "to_product", data.changeovers, lambda r: (r.from_product, r.to_product)
+    )
     errors += _reference_errors(data)
     if not errors:
         errors += _service_errors(data)
     horizon = data.settings.horizon
     if horizon.end <= horizon.start:
-        errors.append(InputError("settings.toml", None, None, f"horizon.end {horizon.end} is not after horizon.start"))
+        errors.append(
+            InputError(w("settings.toml"), None, None, f"horizon.end {horizon.end} is not after horizon.start")
+        )
     return errors
 
 
-def load_valid(folder) -> ProblemData:
-    """Load and validate a data folder; raise InputErrors with every problem found."""
-    data = load_data(folder)
+def load_valid(path: Path | str) -> ProblemData:
+    """Load and validate a data folder or .xlsx workbook; raise InputErrors with every problem found."""
+    data = load_data(path)
     errors = validate(data)
     if errors:
         raise InputErrors(errors)
