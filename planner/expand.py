@@ -89,8 +89,9 @@ class Step:
     """Replan: output of frozen batches inside chain campaigns (counted by the model, not yet made by new work)."""
     completion_floor: int = 0
     """Replan: end of the last frozen final-step batch; completion can only be later."""
-    stock_grams: int = 0
-    """Replan, ADC intermediate: grams of frozen intermediate not consumed by frozen conjugation (FIFO)."""
+    stock_milli: int = 0
+    """Replan, ADC intermediate: frozen intermediate outside chains minus what frozen conjugation outside chains
+    needs, in the model's own accounting (grams x 1000, conjugate grams x ratio rounded up); may be negative."""
     stock_first_end: int | None = None
     """Replan, ADC intermediate: end day of the oldest batch the stock comes from (its hold clock)."""
     frozen_last_end: int = 0

@@ -17,7 +17,7 @@ import copy
 import math
 from dataclasses import dataclass, field
 
-from planner.expand import Instance, Option, Step
+from planner.expand import Chain, Instance, Option, Step
 from planner.model import ChosenCampaign
 
 ADC_SHARES = (1.0, 0.75, 0.5, 0.25)
@@ -160,14 +160,17 @@ def _place_order(inst: Instance, state: _State, steps: list[Step], cap: int, sha
     conj_batches = max(1, math.ceil(share * -(-final.remaining // conj_option.output)))
     target = min(final.remaining, conj_batches * conj_option.output)
     ratio_milli = round((product.intermediate_kg_per_kg or 1.0) * 1000 + 0.4999)
-    need = -(-ratio_milli * conj_batches * conj_option.grams_ceil // 1000) - inter.stock_grams
+    running_conj = sum(ch.frozen * ch.option.grams_ceil for ch in inst.chains if ch.step is final)
+    milli = ratio_milli * (conj_batches * conj_option.grams_ceil + running_conj) - inter.stock_milli
+    need = -(-milli // 1000) - inter.chain_output
+    inter_chains = [ch for ch in inst.chains if ch.step is inter]
     if need > 0 and not inter.options:
         return False
     restricted = copy.copy(final)
     restricted.options = [o for o in final.options if o.output == conj_option.output]
     for delay in ADC_DELAYS:
         before = len(state.campaigns)
-        if _place_adc(state, inter, need, final, restricted, target, delay, due_limit, cap):
+        if _place_adc(state, inter, need, final, restricted, target, delay, due_limit, cap, inter_chains):
             return True
         for c in state.campaigns[before:]:
             state.busy[c.train].remove(c)
@@ -177,7 +180,7 @@ def _place_order(inst: Instance, state: _State, steps: list[Step], cap: int, sha
 
 def _place_adc(
     state: _State, inter: Step, need: int, final: Step, restricted: Step, target: int, delay: int,
-    due_limit: int | None, cap: int,
+    due_limit: int | None, cap: int, inter_chains: list[Chain],
 ) -> bool:
     """Intermediate from `delay` days after its earliest day, then conjugation inside its release/hold window."""
     product = final.product
@@ -190,8 +193,9 @@ def _place_adc(
         made = state.campaigns[before:]
     elif delay:
         return False
-    stock = [inter.stock_first_end] if inter.stock_grams > 0 and inter.stock_first_end is not None else []
-    first_end = min([c.start + c.step.product.batch_days for c in made] + stock)
+    stock = [inter.stock_first_end] if inter.stock_milli > 0 and inter.stock_first_end is not None else []
+    running = [ch.start + inter.product.batch_days for ch in inter_chains]
+    first_end = min([c.start + c.step.product.batch_days for c in made] + stock + running, default=0)
     last_end = max([c.start + c.cycle * c.batches - c.option.pool.turnaround_days for c in made]
                    + [inter.frozen_last_end])
     window = _Window(

@@ -279,7 +279,7 @@ def _rules_completion(final: Step, inter: Step | None) -> int | None:
     product = final.product
     grams = min((o.grams_ceil for o in final.all_options), default=0)
     need_grams = final.remaining * grams if final.order.unit == "batches" else final.remaining
-    need = int(need_grams * (product.intermediate_kg_per_kg or 1.0)) - 1 - inter.stock_grams
+    need = int(need_grams * (product.intermediate_kg_per_kg or 1.0)) - 1 - _available_grams(inter)
     if need <= 0:
         return alone
     inter_done = fastest_completion(inter, need, None, optimistic=True)
@@ -314,12 +314,13 @@ def _adc_link(m: cp_model.CpModel, inst: Instance, conj: StepVars, inter: StepVa
     product = conj.step.product
     ratio_milli = round((product.intermediate_kg_per_kg or 1.0) * 1000 + 0.4999)
     need = sum(c.option.grams_ceil * c.batches for c in conj.campaigns)
-    stock = inter.step.stock_grams
-    m.add(1000 * (inter.supplied + stock) >= ratio_milli * need)
+    stock = inter.step.stock_milli
+    m.add(1000 * inter.supplied + stock >= ratio_milli * need)
     surplus = max((c.option.output for c in inter.campaigns), default=1)
+    new = [c for c in inter.campaigns if c.chain is None]
     making = m.new_bool_var(f"int_made[{conj.step.order.order}]")
-    m.add_max_equality(making, [c.present for c in inter.campaigns] or [0])
-    m.add(1000 * (inter.supplied + stock) < ratio_milli * need + 1000 * surplus).only_enforce_if(making)
+    m.add_max_equality(making, [c.present for c in new] or [0])
+    m.add(1000 * inter.supplied + stock < ratio_milli * need + 1000 * surplus).only_enforce_if(making)
     name = conj.step.order.order
     first_end = inter.first_end = m.new_int_var(0, inst.horizon, f"int_first_end[{name}]")
     last_end = inter.last_end = m.new_int_var(inter.step.frozen_last_end, inst.horizon, f"int_last_end[{name}]")
@@ -329,11 +330,28 @@ def _adc_link(m: cp_model.CpModel, inst: Instance, conj: StepVars, inter: StepVa
         m.add(first_end <= c.start + c.step.product.batch_days).only_enforce_if(c.present)
         m.add(last_end >= c.last_batch_end()).only_enforce_if(c.present)
     conj_present = sum(c.present for c in conj.campaigns)
-    for c in inter.campaigns:
+    for c in new:
         m.add(conj_present >= 1).only_enforce_if(c.present)
+    release, hold = product.release_days or 0, product.max_hold_days or 0
     for c in conj.campaigns:
-        m.add(c.start >= last_end + (product.release_days or 0)).only_enforce_if(c.present)
-        m.add(c.last_batch_start() <= first_end + (product.max_hold_days or 0)).only_enforce_if(c.present)
+        if c.chain is None:
+            m.add(c.start >= last_end + release).only_enforce_if(c.present)
+            m.add(c.last_batch_start() <= first_end + hold).only_enforce_if(c.present)
+            continue
+        # a running conjugation campaign: only the batches added after the as-of day are constrained
+        grows = m.new_bool_var(f"grows[{c.interval.name}]")
+        m.add(c.batches >= c.chain.frozen + 1).only_enforce_if(grows)
+        m.add(c.batches == c.chain.frozen).only_enforce_if(~grows)
+        m.add(c.start + c.cycle * c.chain.frozen >= last_end + release).only_enforce_if(grows)
+        m.add(c.last_batch_start() <= first_end + hold).only_enforce_if(grows)
+
+
+def _available_grams(inter: StepVars | Step | None) -> int:
+    """Replan: grams of intermediate already there for new conjugation (stock, rounded up, plus chains)."""
+    if inter is None:
+        return 0
+    step = inter.step if isinstance(inter, StepVars) else inter
+    return -(-step.stock_milli // 1000) + step.chain_output
 
 
 def _objective(m: cp_model.CpModel, pm: PlanModel) -> None:
@@ -408,11 +426,13 @@ def _lower_completion(final: StepVars, inter: StepVars | None, cap: int) -> int 
     product = step.product
     grams = min((o.grams_ceil for o in step.options), default=0)
     need_grams = step.remaining * grams if step.order.unit == "batches" else step.remaining
-    need = int(need_grams * (product.intermediate_kg_per_kg or 1.0)) - inter.step.stock_grams
-    inter_done = fastest_completion(inter.step, need, cap) if need > 0 else 0
+    need = int(need_grams * (product.intermediate_kg_per_kg or 1.0)) - _available_grams(inter)
+    chained = any(c.chain is not None for c in final.campaigns + inter.campaigns)
+    cap_or_all = None if chained else cap
+    inter_done = fastest_completion(inter.step, need, cap_or_all) if need > 0 else 0
     if inter_done is None:
         return None
-    return fastest_completion(step, step.remaining, cap, inter_done + (product.release_days or 0))
+    return fastest_completion(step, step.remaining, cap_or_all, inter_done + (product.release_days or 0))
 
 
 def build_model(inst: Instance, weights: Weights, max_campaigns_per_pool: int = 3) -> PlanModel:
@@ -497,6 +517,6 @@ def add_hints(pm: PlanModel, chosen: list[ChosenCampaign]) -> None:
             pm.model.add_hint(sv.accepted, bool(runs) and supplied >= sv.step.demand)
         if sv.first_end is not None:
             firsts = [s + sv.step.product.batch_days for c in sv.campaigns if id(c) in value for s, _ in [value[id(c)]]]
-            stock = [sv.step.stock_first_end] if sv.step.stock_grams and sv.step.stock_first_end is not None else []
+            stock = [sv.step.stock_first_end] if sv.step.stock_milli > 0 and sv.step.stock_first_end is not None else []
             pm.model.add_hint(sv.first_end, min([*firsts, *stock], default=0))
             pm.model.add_hint(sv.last_end, max([*ends, sv.step.frozen_last_end]))

@@ -249,9 +249,7 @@ def _chains_and_blocks(inst: Instance, steps: dict[tuple[str, str], Step]) -> No
             run.append(f)
         regular = all(f.end - f.start == step.product.batch_days for f in run)
         option = next((o for o in step.options if o.pool is pool), None)
-        chain_ok = (
-            step.name in ("mAb", "AAV") and regular and option is not None and last.end <= option.latest_end
-        )
+        chain_ok = regular and option is not None and last.end <= option.latest_end
         if chain_ok:
             first = run[-1].start
             inst.chains.append(Chain(train, step, dataclasses.replace(option, earliest=first), first, len(run)))
@@ -285,24 +283,38 @@ def _reduce_demand(inst: Instance, steps: dict[tuple[str, str], Step]) -> None:
         if (f.train, f.start) not in in_chain and step.final:
             step.demand = max(0, step.demand - _output(step, kg[f]))
     for step in inst.steps:
-        if step.name != "intermediate":
-            continue
-        order = step.order.order
-        supply = sorted((f for f in inst.frozen if f.order == order and f.step == "intermediate"),
-                        key=lambda f: (f.end, f.train))
-        if not supply:
-            continue
-        final = next(s for s in inst.steps_of(order) if s.final)
-        ratio = final.product.intermediate_kg_per_kg or 1.0
-        used = ratio * sum(kg[f] for f in inst.frozen if f.order == order and f.step == final.name)
-        step.frozen_last_end = max(f.end for f in supply)
-        for f in supply:
-            take = min(used, kg[f])
-            used -= take
-            left = kg[f] - take
-            if left > 1e-9:
-                step.stock_first_end = f.end if step.stock_first_end is None else step.stock_first_end
-                step.stock_grams += math.floor(left * 1000)
+        if step.name == "intermediate":
+            _intermediate_stock(inst, step, kg, in_chain)
+
+
+def _intermediate_stock(
+    inst: Instance, step: Step, kg: dict[FrozenBatch, float], in_chain: set[tuple[str, int]]
+) -> None:
+    """ADC: frozen intermediate outside chains, less what frozen conjugation outside chains consumed.
+
+    Counted the way the model counts (floor grams made, ceil grams conjugated x ratio in thousandths), so
+    the previous plan's own continuation stays feasible. The hold clock of the stock starts at the oldest
+    batch not yet used up, first-in first-out as the checker pairs them.
+    """
+    order = step.order.order
+    final = next(s for s in inst.steps_of(order) if s.final)
+    supply = sorted((f for f in inst.frozen if f.order == order and f.step == "intermediate"),
+                    key=lambda f: (f.end, f.train))
+    if not supply:
+        return
+    step.frozen_last_end = max(f.end for f in supply)
+    ratio_milli = round((final.product.intermediate_kg_per_kg or 1.0) * 1000 + 0.4999)
+    used = [f for f in inst.frozen if f.order == order and f.step == final.name and (f.train, f.start) not in in_chain]
+    made = [f for f in supply if (f.train, f.start) not in in_chain]
+    consumed = ratio_milli * sum(math.ceil(kg[f] * 1000) for f in used)
+    step.stock_milli = 1000 * sum(_output(step, kg[f]) for f in made) - consumed
+    left = consumed
+    for f in made:
+        take = min(left, 1000 * _output(step, kg[f]))
+        left -= take
+        if take < 1000 * _output(step, kg[f]):
+            step.stock_first_end = f.end
+            break
 
 
 def _previous_future(
