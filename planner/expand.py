@@ -234,6 +234,16 @@ def _earliest_at_plant(
     return order.release + dt.timedelta(days=product.tech_transfer_days)
 
 
+def ratio_milli(product: Product) -> int:
+    """Intermediate kg per kg of conjugate in thousandths, rounded *up* so integer accounting never runs short."""
+    return math.ceil((product.intermediate_kg_per_kg or 1.0) * 1000 - 1e-9)
+
+
+def batch_grams(kg: float) -> int:
+    """Whole grams a batch is credited with: rounded down, so credited output never exceeds real output."""
+    return math.floor(kg * 1000 + 1e-9)
+
+
 def changeover_tail(product: str, pool: Pool, changeovers: dict[tuple[str, str], int]) -> int:
     """Days reserved after a campaign so that whatever product follows on that train has its cleaning time."""
     matrix = [d for (a, _), d in changeovers.items() if a == product]
@@ -261,7 +271,9 @@ def _options(
         if fit <= 0:
             continue
         kg = product.kg_per_batch(pool.volume_l)
-        output = 1 if order.unit == "batches" and step.final else max(1, math.floor(kg * 1000))
+        if batch_grams(kg) < 1:
+            continue  # below a gram per batch the integer accounting cannot credit it honestly
+        output = 1 if order.unit == "batches" and step.final else batch_grams(kg)
         options.append(
             Option(
                 pool=pool,

@@ -17,7 +17,7 @@ import copy
 import math
 from dataclasses import dataclass, field
 
-from planner.expand import Chain, Instance, Option, Step
+from planner.expand import Chain, Instance, Option, Step, ratio_milli
 from planner.model import ChosenCampaign
 
 ADC_SHARES = (1.0, 0.75, 0.5, 0.25)
@@ -156,18 +156,20 @@ def _place_order(inst: Instance, state: _State, steps: list[Step], cap: int, sha
     if not final.options:
         return False
     product = final.product
-    conj_option = max(final.options, key=lambda o: o.output)
+    conj_option = max(final.options, key=lambda o: (o.output, o.grams_ceil))
     conj_batches = max(1, math.ceil(share * -(-final.remaining // conj_option.output)))
     target = min(final.remaining, conj_batches * conj_option.output)
-    ratio_milli = round((product.intermediate_kg_per_kg or 1.0) * 1000 + 0.4999)
+    milli = ratio_milli(product)
     running_conj = sum(ch.frozen * ch.option.grams_ceil for ch in inst.chains if ch.step is final)
-    milli = ratio_milli * (conj_batches * conj_option.grams_ceil + running_conj) - inter.stock_milli
+    milli = milli * (conj_batches * conj_option.grams_ceil + running_conj) - inter.stock_milli
     need = -(-milli // 1000) - inter.chain_output
     inter_chains = [ch for ch in inst.chains if ch.step is inter]
     if need > 0 and not inter.options:
         return False
     restricted = copy.copy(final)
-    restricted.options = [o for o in final.options if o.output == conj_option.output]
+    restricted.options = [  # the intermediate is sized for these suites' batch size, so only they may be used
+        o for o in final.options if (o.output, o.grams_ceil) == (conj_option.output, conj_option.grams_ceil)
+    ]
     for delay in ADC_DELAYS:
         before = len(state.campaigns)
         if _place_adc(state, inter, need, final, restricted, target, delay, due_limit, cap, inter_chains):

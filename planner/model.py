@@ -10,11 +10,12 @@ Built in the order variables → constraints (one function per rule family) → 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from planner.expand import Chain, Instance, Option, Step
+from planner.expand import Chain, Instance, Option, Step, ratio_milli
 from planner.load import Weights
 
 
@@ -277,9 +278,13 @@ def _rules_completion(final: Step, inter: Step | None) -> int | None:
     if inter is None or final.remaining == 0:
         return alone
     product = final.product
-    grams = min((o.grams_ceil for o in final.all_options), default=0)
-    need_grams = final.remaining * grams if final.order.unit == "batches" else final.remaining
-    need = int(need_grams * (product.intermediate_kg_per_kg or 1.0)) - 1 - _available_grams(inter)
+    ratio = product.intermediate_kg_per_kg or 1.0
+    if final.order.unit == "batches":
+        kg = min((o.kg_per_batch for o in final.all_options), default=0.0)
+        exact = final.remaining * kg * 1000 * ratio
+    else:
+        exact = (final.remaining - 1) * ratio  # remaining is the demand in grams rounded up
+    need = math.ceil(exact - 1e-6) - _available_grams(inter)
     if need <= 0:
         return alone
     inter_done = fastest_completion(inter, need, None, optimistic=True)
@@ -312,15 +317,15 @@ def _adc_link(m: cp_model.CpModel, inst: Instance, conj: StepVars, inter: StepVa
     intermediate end and ≤ max_hold after the *first* intermediate end, so any pairing is valid.
     """
     product = conj.step.product
-    ratio_milli = round((product.intermediate_kg_per_kg or 1.0) * 1000 + 0.4999)
+    milli = ratio_milli(product)
     need = sum(c.option.grams_ceil * c.batches for c in conj.campaigns)
     stock = inter.step.stock_milli
-    m.add(1000 * inter.supplied + stock >= ratio_milli * need)
+    m.add(1000 * inter.supplied + stock >= milli * need)
     surplus = max((c.option.output for c in inter.campaigns), default=1)
     new = [c for c in inter.campaigns if c.chain is None]
     making = m.new_bool_var(f"int_made[{conj.step.order.order}]")
     m.add_max_equality(making, [c.present for c in new] or [0])
-    m.add(1000 * inter.supplied + stock < ratio_milli * need + 1000 * surplus).only_enforce_if(making)
+    m.add(1000 * inter.supplied + stock < milli * need + 1000 * surplus).only_enforce_if(making)
     name = conj.step.order.order
     first_end = inter.first_end = m.new_int_var(0, inst.horizon, f"int_first_end[{name}]")
     last_end = inter.last_end = m.new_int_var(inter.step.frozen_last_end, inst.horizon, f"int_last_end[{name}]")

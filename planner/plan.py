@@ -190,10 +190,11 @@ def _order_results(inst: Instance, batches: list[Task]) -> list[OrderResult]:
     for o in inst.data.orders:
         final = FINAL_STEP[products[o.product].modality]
         done = by_order.get((o.order, final), [])
-        planned = len(done) if o.unit == "batches" else round(sum(b.kg or 0 for b in done), 3)
+        made = len(done) if o.unit == "batches" else sum(b.kg or 0 for b in done)
+        planned = made if o.unit == "batches" else round(made, 3)
         completion = inst.date(max(b.end for b in done)) if done else None
         days_late = max(0, (completion - o.due).days) if completion else 0
-        short = planned < o.quantity - 1e-6
+        short = made < o.quantity - 1e-6
         if not done:
             status = "unplanned" if o.firm else "declined"
         elif short:
@@ -203,7 +204,7 @@ def _order_results(inst: Instance, batches: list[Task]) -> list[OrderResult]:
         results.append(
             OrderResult(
                 order=o.order, client=o.client, product=o.product, firm=o.firm, unit=o.unit, quantity=o.quantity,
-                status=status, planned_quantity=planned, unmet_quantity=round(max(0.0, o.quantity - planned), 3),
+                status=status, planned_quantity=planned, unmet_quantity=round(max(0.0, o.quantity - made), 3),
                 batches=len(done), intermediate_batches=len(by_order.get((o.order, "intermediate"), [])),
                 completion=completion, due=o.due, days_late=days_late, revenue=o.revenue,
             )

@@ -27,7 +27,18 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from planner.expand import Block, Chain, FrozenBatch, Instance, Option, Pool, Step, changeover_tail
+from planner.expand import (
+    Block,
+    Chain,
+    FrozenBatch,
+    Instance,
+    Option,
+    Pool,
+    Step,
+    batch_grams,
+    changeover_tail,
+    ratio_milli,
+)
 from planner.load import InputError, InputErrors, read_table
 from planner.model import ChosenCampaign
 from planner.plan import Task
@@ -262,7 +273,7 @@ def _chains_and_blocks(inst: Instance, steps: dict[tuple[str, str], Step]) -> No
 def _output(step: Step, kg: float) -> int:
     if step.final and step.order.unit == "batches":
         return 1
-    return max(1, math.floor(kg * 1000))
+    return batch_grams(kg)
 
 
 def _reduce_demand(inst: Instance, steps: dict[tuple[str, str], Step]) -> None:
@@ -303,10 +314,10 @@ def _intermediate_stock(
     if not supply:
         return
     step.frozen_last_end = max(f.end for f in supply)
-    ratio_milli = round((final.product.intermediate_kg_per_kg or 1.0) * 1000 + 0.4999)
+    milli = ratio_milli(final.product)
     used = [f for f in inst.frozen if f.order == order and f.step == final.name and (f.train, f.start) not in in_chain]
     made = [f for f in supply if (f.train, f.start) not in in_chain]
-    consumed = ratio_milli * sum(math.ceil(kg[f] * 1000) for f in used)
+    consumed = milli * sum(math.ceil(kg[f] * 1000) for f in used)
     step.stock_milli = 1000 * sum(_output(step, kg[f]) for f in made) - consumed
     left = consumed
     for f in made:
