@@ -1,22 +1,26 @@
 """Large property-based fuzz run: solve many random valid instances and check every plan.
 
-    nice python bench/fuzz.py --instances 1000 --seed 1 --time-limit 3 --failures bench/fuzz-failures \
-        | tee bench/results/fuzz-1000-seed1.txt
+    nice python bench/fuzz.py --instances 3000 --seed 1 | tee bench/results/fuzz-3000-seed1.txt
 
-Instances come from `tests/fuzz_instances.py`: half from `instances()` (1-3 plants, 1-4 trains, 1-5 orders, every
-feature of the data contract), half from `single_train_instances()` (tiny, cross-checked by brute force).
-Each is written, validated, solved with CP-SAT (1 worker, seed 0, `--time-limit` seconds) and with the greedy
-baseline through `planner.pipeline.run_solve`, and every written plan goes through the independent checker
-plus the summary checks of `check_instance`. One-train instances without ADC are also compared with the
-brute-force optimum of the campaign model and of rules 1-6.
+Instances come from `tests/fuzz_instances.py`, about a third from each family: `instances()` (1-3 plants, 1-4
+trains, 1-5 orders, every feature of the data contract; `--max-trains` / `--max-orders` raise the sizes),
+`single_train_instances()` (one train, ≤ 3 orders, ≤ 7 batches: compared with the brute-force optimum of the
+campaign model and of rules 1-6) and `adc_pair_instances()` (one ADC order with intermediate: `rules_bound`
+compared with a plan written straight from rule 5 and accepted by the checker). Each instance is written,
+validated, solved with CP-SAT (1 worker, seed 0, `--time-limit` s) and with the greedy baseline through
+`planner.pipeline.run_solve`; every written plan goes through the independent checker and the summary checks
+of `check_instance`.
 
-Hypothesis only generates here (no shrinking, no example database), seeded by `--seed`, so the same seed
-draws the same instances; CP-SAT results can still differ between machines only when a solve hits the time
-limit. Every instance with a finding is saved as a reproducer folder (`data/`, the plans, `findings.txt`)
-under `--failures`; minimise one by hand and move it to `tests/fuzz_failures/` with an xfail test.
+Hypothesis only generates here (no shrinking, no example database), seeded by `--seed`: the same seed and
+hypothesis version draw the same instances; CP-SAT results differ between machines only when a solve hits its
+time limit. Every instance with a finding is saved as a reproducer folder (`data/`, the plans,
+`findings.txt`, each line marked NEW or known) under `--failures`; minimise a NEW one, move it to
+`tests/fuzz_failures/` and add it to `KNOWN_BUGS` with an xfail test.
 
-Printed: instances tried, plans checked, plans missing, cross-checks (and how many of them against a proven
-CP-SAT optimum), instances with findings and the findings grouped by kind, runtime.
+Printed: instances per family, plans checked, missing plans, brute-force cross-checks (and how many against a
+proven CP-SAT optimum), ADC bound comparisons, instances with findings, how many of them each known bug
+explains, how many have unexplained findings, runtime, solver statuses, feature coverage, notes (observations
+that are not violations) and the findings grouped by kind. Exit code 1 when any finding is unexplained.
 """
 
 from __future__ import annotations

@@ -1,24 +1,29 @@
 """Random valid instances of the data contract, the fuzz harness around them, and brute-force optima.
 
-Three parts, shared by `tests/test_fuzz.py` (a bounded, derandomized CI run) and `bench/fuzz.py` (a large run):
+Shared by `tests/test_fuzz.py` (a bounded, derandomized CI run) and `bench/fuzz.py` (a large run):
 
 - **Strategies** (hypothesis): `instances()` draws small instances mixing every feature of docs/data.md —
   kg and batch orders, mAb / ADC (with and without intermediate) / AAV, pools of identical trains, downtime of
   plants and trains, plants coming online and going offline inside the horizon, tentative deals with revenue,
-  changeover matrices, qualifications with dates, tech transfer, order plant pinning, volume windows, awkward
-  decimals (quantities on exact multiples of a batch, many-decimal ratios, titers and yields), horizons that
-  start mid-quarter and in a leap year, releases and dues before the horizon. `single_train_instances()`
-  draws the tiniest ones (one train, ≤ 3 orders, no ADC) for the brute-force cross-check. Every instance is
-  built valid by construction (eligibility is repaired with a qualification row); `check_instance` asserts
-  that `planner.validate.load_valid` accepts it, so a strategy bug shows up as a failure, not as a skip.
+  changeover matrices, qualifications with dates, tech transfer, order plant pinning, volume windows, solver
+  settings (campaign slots, transfer pruning), awkward decimals (quantities on exact multiples of a batch, with
+  and without sub-gram decimals; many-decimal ratios, titers and yields), horizons that start mid-quarter and
+  in a leap year, releases and dues before the horizon. `single_train_instances()` draws the tiniest ones (one
+  train, ≤ 3 orders, ≤ 7 batches, no ADC) for the brute force; `adc_pair_instances()` one ADC order with an
+  intermediate on a mAb and an ADC train. Every instance is valid by construction (eligibility is repaired
+  with a qualification row); `check_instance` reports it if `planner.validate.load_valid` disagrees.
 - **Harness**: `check_instance` solves one written instance with CP-SAT and with the greedy baseline through
   `planner.pipeline.run_solve` (the CLI's path), runs the independent checker on each written plan and checks
-  the summary against facts re-derived here (objective = weighted terms, bounds below the objective, the
+  the summary against facts re-derived here (objective = weighted terms, bounds at or below the objective, the
   revenue, unmet and lateness terms against orders.csv / gantt.csv). It returns findings instead of raising,
   so the large run can count and save them.
 - **Brute force**: `model_optimum` enumerates every plan of the *campaign model's documented semantics*
   (docs/model.md) on one train, `rules_optimum` every plan allowed by *rules 1-6* (docs/data.md) on one
-  train. Both are written from the documents, not from planner code (see their docstrings).
+  train; `adc_simple_plan` writes a rule-abiding ADC plan. All are written from the documents, not from
+  planner code (see their docstrings), and checked against the hand-computed optima of tests/test_solve.py.
+- **Known bugs**: `KNOWN_BUGS` lists the planner bugs this fuzzing found that are not fixed yet, with
+  `known_causes` (does an instance's data make it able to trigger one) and `SIGNATURES` (which findings it
+  explains); tests fail only on findings no known bug explains.
 """
 
 from __future__ import annotations
@@ -958,84 +963,37 @@ def _status(plan: Path, order: str) -> str:
 
 
 KNOWN_BUGS = {
-    "rounded-status": (
-        "planner/plan.py _order_results rounds planned kg to 3 decimals before comparing it with the quantity: a kg "
-        "order short by under 0.0005 kg is reported on_time/late instead of partial, and one met exactly with a "
-        "quantity of more than 3 decimals is reported partial (tests/fuzz_failures/rounded-status*)"
-    ),
-    "subgram-output": (
-        "planner/expand.py _options counts a batch of under one gram as 1 g (max(1, floor(kg*1000))): the model "
-        "overstates its output, accepts deals short, does not count unmet demand, makes too little intermediate"
-    ),
-    "greedy-adc-mixed-volumes": (
-        "planner/greedy.py _place_order sizes the intermediate for one conjugation train but, for a batch-unit ADC "
-        "order (every option has output 1), places conjugation batches on trains of other volumes: the greedy plan "
-        "breaks rule 5 in the model, so --method greedy reports INFEASIBLE and CP-SAT gets an infeasible hint"
-    ),
-    "adc-ratio-rounding": (
-        "planner/model.py _adc_link (and greedy) round intermediate_kg_per_kg to per-mille with "
-        "round(r*1000 + 0.4999), which rounds down when r*1000 has a fraction <= 0.0001: too little intermediate"
-    ),
     "deal-due-before-horizon": (
         "planner/model.py _completion drops `accepted => completion <= due` when due < completion_floor (since "
         "51c44c4, replan): a tentative deal due before the horizon start is accepted although it can only be late"
     ),
-    "rules-bound-adc": (
-        "planner/model.py _rules_completion asks for int(demand_g * ratio) - 1 g of intermediate, more than a plan "
-        "needs when the quantity has sub-gram decimals and ratio > 1: rules_bound exceeds a valid plan's objective"
+    "subgram-dropped": (
+        "planner/expand.py _options drops every option whose batch yields under 1 g (since a3cba07), also for "
+        "batch-unit orders, whose output is 1 batch whatever its kg (rule 1): such an order is never planned, "
+        "and rules_bound, built on the same options, claims it must stay unmet (kg orders too)"
     ),
 }
 """Bugs found by this fuzzing and not fixed yet; each has a reproducer in tests/fuzz_failures/<name>/ and an
-xfail(strict) test in tests/test_fuzz.py. When one is fixed, its xfail test fails: delete it here and there."""
+xfail(strict) test in tests/test_fuzz.py. When one is fixed, its xfail test fails: delete it here and there.
+Fixed in a3cba07 and kept as plain regression tests: rounded-status(-met), subgram-output,
+greedy-adc-mixed-volumes, adc-ratio-rounding, rules-bound-adc."""
 
 SIGNATURES = {
-    "rounded-status": ("final-step batches yield", "column status is", "kpis.unmet_firm_orders", "kpis.firm_on_time"),
-    "subgram-output": (
-        "final-step batches yield", "column status is", "kpis.unmet_firm_orders", "kpis.firm_on_time",
-        "accepted but only", "objective_terms.unmet_permille", "brute-force", "best_bound", "greedy objective",
-        "intermediate batches yield",
-    ),
-    "greedy-adc-mixed-volumes": ("no plan",),
-    "adc-ratio-rounding": ("intermediate batches yield",),
-    "rules-bound-adc": ("rules_bound",),
     "deal-due-before-horizon": ("accepted but late", "brute-force", "best_bound", "greedy objective"),
+    "subgram-dropped": ("brute-force", "rules_bound", "best_bound"),
 }
 
 
 def known_causes(inst: FuzzInstance, folder: Path) -> set[str]:
-    """Which KNOWN_BUGS this instance (and the plans written under `folder`) can trigger, from its data alone.
-
-    `rounded-status` is judged on the written plans: final-step batches of a kg order whose yield is below the
-    quantity (by more than the checker's 1e-6 kg) but not once rounded to 3 decimals, or the other way round.
-    """
+    """Which KNOWN_BUGS this instance can trigger, judged from its data alone (`folder` holds its plans)."""
     causes = set()
     for o in inst.orders:
         product = inst.product(o["product"])
-        trains = fitting_trains(inst, product)
         if not o["firm"] and o["due"] < inst.start:
             causes.add("deal-due-before-horizon")
-        if o["unit"] == "kg" and any(kg_per_batch(product, t) * 1000 < 1 for t in trains):
-            causes.add("subgram-output")
-        if product.get("intermediate"):
-            inter = inst.product(product["intermediate"])
-            if any(kg_per_batch(inter, t) * 1000 < 1 for t in fitting_trains(inst, inter)):
-                causes.add("subgram-output")
-            causes.add("rules-bound-adc")
-            ratio = product["intermediate_kg_per_kg"]
-            if round(ratio * 1000 + 0.4999) < ratio * 1000:
-                causes.add("adc-ratio-rounding")
-            if o["unit"] == "batches" and len({kg_per_batch(product, t) for t in trains}) > 1:
-                causes.add("greedy-adc-mixed-volumes")
-    for gantt in folder.glob("plan-*/gantt.csv"):
-        with gantt.open() as f:
-            rows = [r for r in csv.DictReader(f) if r["kind"] == "batch"]
-        for o in inst.orders:
-            product = inst.product(o["product"])
-            final = [r for r in rows if r["order"] == o["order"] and r["step"] == FINAL_STEP[product["modality"]]]
-            got = sum(kg_per_batch(product, inst.train(r["train"])) for r in final)
-            short, shown_short = got < o["quantity"] - 1e-6, round(got, 3) < o["quantity"] - 1e-6
-            if o["unit"] == "kg" and final and short != shown_short:
-                causes.add("rounded-status")
+        steps = [product] + ([inst.product(product["intermediate"])] if product.get("intermediate") else [])
+        if any(kg_per_batch(p, t) * 1000 < 1 for p in steps for t in fitting_trains(inst, p)):
+            causes.add("subgram-dropped")
     return causes
 
 

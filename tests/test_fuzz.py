@@ -150,35 +150,49 @@ def test_every_known_bug_has_a_reproducer() -> None:
         assert f"`{name}/`" in readme, name
 
 
-@pytest.mark.xfail(strict=True, reason="rounded-status: " + KNOWN_BUGS["rounded-status"])
+@pytest.mark.parametrize("method", ["cpsat", "greedy"])
 @pytest.mark.parametrize("name", ["rounded-status", "rounded-status-met"])
-def test_status_compares_unrounded_kg(name: str, tmp_path: Path) -> None:
-    """0.039992 kg of 0.04 kg is partial (rule 1), though it shows as 0.040; 0.19425 kg of 0.19425 kg is met,
-    though it shows as 0.194. The model agrees (unmet_permille 25 / 6 are its grams view); orders.csv does not."""
-    _solve(name, tmp_path / "plan")
+def test_status_compares_unrounded_kg(name: str, method: str, tmp_path: Path) -> None:
+    """Fixed in a3cba07. 0.039992 kg of 0.04 kg is partial (rule 1), though it shows as 0.040; 0.19425 kg of
+    0.19425 kg is met, though it shows as 0.194."""
+    _solve(name, tmp_path / "plan", method)
     assert check_plan(FAILURES / name, tmp_path / "plan").violations == []
 
 
-@pytest.mark.xfail(strict=True, reason="subgram-output: " + KNOWN_BUGS["subgram-output"])
-def test_deal_of_subgram_batches_is_not_accepted_short(tmp_path: Path) -> None:
-    """A batch yields 0.25 g; the model counts 1 g, accepts the 1 g deal with one batch: 0.25 g delivered."""
-    _solve("subgram-output", tmp_path / "plan")
+@pytest.mark.parametrize("method", ["cpsat", "greedy"])
+def test_deal_of_subgram_batches_is_not_accepted_short(method: str, tmp_path: Path) -> None:
+    """Fixed in a3cba07. A batch yields 0.25 g; the model used to count 1 g and accept the 1 g deal with one batch
+    (0.25 g delivered)."""
+    _solve("subgram-output", tmp_path / "plan", method)
     assert check_plan(FAILURES / "subgram-output", tmp_path / "plan").violations == []
 
 
-@pytest.mark.xfail(strict=True, reason="greedy-adc-mixed-volumes: " + KNOWN_BUGS["greedy-adc-mixed-volumes"])
 def test_greedy_plans_batch_unit_adc_on_two_suites(tmp_path: Path) -> None:
-    """A 2-batch ADC order, suites of 100 L (1 kg) and 500 L (5 kg): greedy makes 2 kg of intermediate for the
-    100 L suite, puts one batch on each suite (6 kg to feed), and the model rejects its own warm start."""
+    """Fixed in a3cba07. A 2-batch ADC order, suites of 100 L (1 kg) and 500 L (5 kg): greedy used to make 2 kg
+    of intermediate for the 100 L suite, put one batch on each suite (6 kg to feed), and report INFEASIBLE."""
     outcome = _solve("greedy-adc-mixed-volumes", tmp_path / "plan", method="greedy")
     assert outcome.plan is not None, outcome.result.status
+    assert check_plan(FAILURES / "greedy-adc-mixed-volumes", tmp_path / "plan").violations == []
 
 
-@pytest.mark.xfail(strict=True, reason="adc-ratio-rounding: " + KNOWN_BUGS["adc-ratio-rounding"])
-def test_intermediate_covers_a_ratio_with_eight_decimals(tmp_path: Path) -> None:
-    """intermediate_kg_per_kg 1.00000005, 25 kg conjugate: the model counts 1.000 per kg and makes 25 kg."""
-    _solve("adc-ratio-rounding", tmp_path / "plan")
+@pytest.mark.parametrize("method", ["cpsat", "greedy"])
+def test_intermediate_covers_a_ratio_with_eight_decimals(method: str, tmp_path: Path) -> None:
+    """Fixed in a3cba07. intermediate_kg_per_kg 1.00000005, 25 kg conjugate: the model used to count 1.000 per kg
+    and make 25 kg."""
+    _solve("adc-ratio-rounding", tmp_path / "plan", method)
     assert check_plan(FAILURES / "adc-ratio-rounding", tmp_path / "plan").violations == []
+
+
+def test_hand_plan_for_rules_bound_reproducer_is_valid() -> None:
+    """One intermediate batch (1.501 kg ≥ 3 × 0.5001 kg) then one conjugation batch ending on the due day."""
+    assert check_plan(FAILURES / "rules-bound-adc", FAILURES / "rules-bound-adc" / "plan").violations == []
+
+
+def test_rules_bound_not_above_a_valid_plan(tmp_path: Path) -> None:
+    """Fixed in a3cba07. The hand plan above has objective 0 (on time, nothing unmet, no changeover); rules_bound
+    used to say 10,000."""
+    outcome = _solve("rules-bound-adc", tmp_path / "plan", method="greedy")
+    assert outcome.result.rules_bound is not None and outcome.result.rules_bound <= 0
 
 
 @pytest.mark.xfail(strict=True, reason="deal-due-before-horizon: " + KNOWN_BUGS["deal-due-before-horizon"])
@@ -189,13 +203,11 @@ def test_deal_due_before_horizon_is_declined(tmp_path: Path) -> None:
     assert check_plan(FAILURES / "deal-due-before-horizon", tmp_path / "plan").violations == []
 
 
-def test_hand_plan_for_rules_bound_reproducer_is_valid() -> None:
-    """One intermediate batch (1.501 kg ≥ 3 × 0.5001 kg) then one conjugation batch ending on the due day."""
-    assert check_plan(FAILURES / "rules-bound-adc", FAILURES / "rules-bound-adc" / "plan").violations == []
-
-
-@pytest.mark.xfail(strict=True, reason="rules-bound-adc: " + KNOWN_BUGS["rules-bound-adc"])
-def test_rules_bound_not_above_a_valid_plan(tmp_path: Path) -> None:
-    """The hand plan above has objective 0 (on time, nothing unmet, no changeover); rules_bound says 10,000."""
-    outcome = _solve("rules-bound-adc", tmp_path / "plan", method="greedy")
+@pytest.mark.xfail(strict=True, reason="subgram-dropped: " + KNOWN_BUGS["subgram-dropped"])
+def test_batch_order_of_subgram_batches_is_planned(tmp_path: Path) -> None:
+    """2 batches of 0.25 g each, 2 days each, due day 19 on an idle train: on time is easy (rule 1 counts
+    batches for a batch order); the planner leaves the order unplanned and rules_bound claims 10,000,000."""
+    outcome = _solve("subgram-dropped", tmp_path / "plan")
+    assert outcome.plan is not None
+    assert {o.order: o.status for o in outcome.plan.orders} == {"O1": "on_time"}
     assert outcome.result.rules_bound is not None and outcome.result.rules_bound <= 0
