@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.live import Live
+from rich.spinner import Spinner
 from rich.table import Table
+from rich.text import Text
 
 from planner.load import InputErrors
 from planner.pipeline import BUNDLED_DATA, PlanRequest, ReplanRequest, UsageError, run_solve
@@ -52,24 +56,109 @@ def _date(value: str | None, option: str) -> dt.date | None:
         raise typer.Exit(2) from None
 
 
-def _show_progress(p: Progress) -> None:
+def _progress_line(p: Progress) -> str:
     if p.phase == 1:
-        out_console.print(
+        return (
             f"  phase 1  unmet firm demand {p.objective:>6,.0f} per-mille  bound {p.best_bound:>6,.0f}  "
-            f"{p.elapsed:7.1f} s",
-            markup=False,
+            f"{p.elapsed:7.1f} s"
         )
-        return
-    out_console.print(
+    return (
         f"  phase 2  objective {p.objective:>16,.0f}  bound {p.best_bound:>16,.0f}  "
-        f"gap {100 * p.gap:7.3f} %  {p.elapsed:7.1f} s",
-        markup=False,
+        f"gap {100 * p.gap:7.3f} %  {p.elapsed:7.1f} s"
     )
+
+
+PHASES = {1: "phase 1: unmet firm demand", 2: "phase 2: weighted objective"}
+
+
+class SearchView:
+    """The live progress display of a solve: stage or phase, elapsed time, best objective, bound and gap.
+
+    Rich renders it a few times a second from its own thread and the elapsed time is computed at render time,
+    so the clock ticks between improvements; CP-SAT's callback thread only swaps in the newest `Progress`.
+    Times are seconds since the command started (loading and model building included).
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.t0 = clock()
+        self.stage = "loading and checking the data"
+        self.best: Progress | None = None
+        self.plans = 0
+        self.latest = 0.0
+        self.spinner = Spinner("dots", style="cyan")
+
+    def on_stage(self, message: str) -> None:
+        self.stage = "writing the plan folder" if message.startswith("Writing") else "searching"
+
+    def on_progress(self, p: Progress) -> None:
+        self.best, self.plans, self.latest = p, self.plans + 1, self.clock() - self.t0
+        self.stage = PHASES.get(p.phase, f"phase {p.phase}")
+
+    def lines(self) -> tuple[str, str]:
+        """The two lines shown: stage, elapsed and plans found; then best objective, bound and gap."""
+        head = f"{self.stage} · elapsed {self.clock() - self.t0:.1f} s"
+        p = self.best
+        if p is None:
+            return head, "no plan yet" if self.stage == "searching" else ""
+        head += f" · {self.plans} plan{'s' * (self.plans != 1)} (latest at {self.latest:.1f} s)"
+        unit = " per-mille unmet" if p.phase == 1 else ""
+        return head, f"best {p.objective:,.0f}{unit} · bound {p.best_bound:,.0f} · gap {100 * p.gap:.3f} %"
+
+    def __rich__(self) -> Any:
+        head, detail = self.lines()
+        grid = Table.grid(padding=(0, 1))
+        grid.add_row(self.spinner, Text(head))
+        if detail:
+            grid.add_row("", Text(detail, style="bold"))
+        return grid
+
+
+@contextmanager
+def _progress_display(
+    console: Console, quiet: bool, clock: Callable[[], float] = time.monotonic
+) -> Iterator[tuple[Callable[[Progress], None] | None, Callable[[str], None]]]:
+    """(on_progress, on_stage) for run_solve: nothing with --quiet, a live line on an interactive terminal,
+    otherwise (pipes, CI logs) the plain lines: one per stage and one per improving plan."""
+    if quiet:
+        yield None, lambda _: None
+        return
+
+    def say(message: str) -> None:
+        console.print(message, markup=False)
+
+    if not (console.is_interactive and console.is_terminal):  # is_terminal looks at the stream in use now
+        yield (lambda p: console.print(_progress_line(p), markup=False)), say
+        return
+    view = SearchView(clock)
+
+    def stage(message: str) -> None:
+        say(message)
+        view.on_stage(message)
+
+    with Live(view, console=console, refresh_per_second=8, transient=True):
+        yield view.on_progress, stage
+
+
+DATA_HELP = "Data folder or .xlsx workbook"
+HtmlFlag = Annotated[bool, typer.Option("--html", help="Also write charts/*.html (interactive Gantt, utilization).")]
+PngFlag = Annotated[bool, typer.Option("--png", help="Also write charts/*.png (static Gantt, utilization).")]
+XlsxFlag = Annotated[bool, typer.Option("--xlsx", help="Also write plan.xlsx (Gantt, Orders, Utilization, Summary).")]
+ParquetFlag = Annotated[bool, typer.Option("--parquet", help="Also write parquet/*.parquet (typed plan tables).")]
+DeterministicFlag = Annotated[
+    bool, typer.Option("--deterministic", help="Count --time-limit in CP-SAT deterministic time: with --workers 1 "
+                       "and a fixed --seed the same data give the same plan on any machine.")
+]
+
+
+def _exports(html: bool, png: bool, xlsx: bool, parquet: bool) -> frozenset[str]:
+    chosen = {"html": html, "png": png, "xlsx": xlsx, "parquet": parquet}
+    return frozenset(name for name, on in chosen.items() if on)
 
 
 @app.command()
 def solve(
-    data_dir: Annotated[Path, typer.Argument(help="Data folder (default: the bundled data/).")] = BUNDLED_DATA,
+    data_dir: Annotated[Path, typer.Argument(help=f"{DATA_HELP} (default: the bundled data/).")] = BUNDLED_DATA,
     out: Annotated[Path, typer.Option(help="Plan folder to write.")] = Path("plan"),
     start: Annotated[str | None, typer.Option(help="Planning start YYYY-MM-DD (default: settings.toml).")] = None,
     end: Annotated[str | None, typer.Option(help="Planning end, exclusive (default: settings.toml).")] = None,
@@ -77,19 +166,29 @@ def solve(
     workers: Annotated[int | None, typer.Option(help="CP-SAT workers; 0 = all cores.")] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed of the search.")] = None,
     method: Annotated[str, typer.Option(help="cpsat (default) or greedy (the EDD baseline alone).")] = "cpsat",
-    quiet: Annotated[bool, typer.Option("--quiet", help="No progress lines.")] = False,
+    deterministic: DeterministicFlag = False,
+    html: HtmlFlag = False,
+    png: PngFlag = False,
+    xlsx: XlsxFlag = False,
+    parquet: ParquetFlag = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress display.")] = False,
 ) -> None:
-    """Plan every order on the trains of the site and write gantt, orders, utilization and summary."""
+    """Plan every order on the trains of the site and write gantt, orders, utilization and summary.
+
+    --html/--png/--xlsx/--parquet add charts/, plan.xlsx and parquet/ to the plan folder; they are written before
+    the folder is renamed into place, so a failure leaves the previous plan as it was.
+    """
     request = PlanRequest(
         data_dir=data_dir, out=out, start=_date(start, "--start"), end=_date(end, "--end"),
-        time_limit_s=time_limit, workers=workers, seed=seed, method=method,
+        time_limit_s=time_limit, workers=workers, seed=seed, method=method, deterministic=deterministic,
+        exports=_exports(html, png, xlsx, parquet),
     )
     _solve_and_report(request, quiet)
 
 
 def _solve_and_report(request: PlanRequest, quiet: bool) -> None:
-    with _bad_input_exits():
-        outcome = run_solve(request, on_progress=None if quiet else _show_progress, on_stage=_stage(quiet))
+    with _bad_input_exits(), _progress_display(out_console, quiet) as (on_progress, on_stage):
+        outcome = run_solve(request, on_progress=on_progress, on_stage=on_stage)
     if outcome.plan is None:
         err_console.print(
             f"no feasible plan found (solver status {outcome.result.status} after "
@@ -99,11 +198,26 @@ def _solve_and_report(request: PlanRequest, quiet: bool) -> None:
         raise typer.Exit(1)
     assert request.out is not None
     _print_summary(outcome.summary, request.out)
+    _print_written(request.out, outcome.written)
+
+
+def _print_written(out: Path, written: list[Path]) -> None:
+    """One line per extra output folder or file (charts/, plan.xlsx, parquet/)."""
+    extra: dict[str, list[str]] = {}
+    for path in written:
+        rel = path.relative_to(out.resolve())
+        if len(rel.parts) > 1:
+            extra.setdefault(f"{out / rel.parts[0]}/", []).append("/".join(rel.parts[1:]))
+        elif rel.suffix not in (".csv", ".json"):
+            extra[str(out / rel)] = []
+    for name, files in extra.items():
+        listed = f": {', '.join(files)}" if files else ""
+        out_console.print(f"  wrote {name}{listed}", markup=False)
 
 
 @app.command()
 def replan(
-    data_dir: Annotated[Path, typer.Argument(help="Data folder (current orders, trains, downtime).")],
+    data_dir: Annotated[Path, typer.Argument(help=f"{DATA_HELP} (current orders, trains, downtime).")],
     plan: Annotated[Path, typer.Option(help="Previous plan folder.")],
     as_of: Annotated[str, typer.Option(help="Replanning date YYYY-MM-DD: nothing new starts before it.")],
     out: Annotated[Path, typer.Option(help="New plan folder to write (not the previous one).")],
@@ -111,24 +225,22 @@ def replan(
     time_limit: Annotated[float | None, typer.Option(help="Seconds of search (default: settings.toml).")] = None,
     workers: Annotated[int | None, typer.Option(help="CP-SAT workers; 0 = all cores.")] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed of the search.")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", help="No progress lines.")] = False,
+    deterministic: DeterministicFlag = False,
+    html: HtmlFlag = False,
+    png: PngFlag = False,
+    xlsx: XlsxFlag = False,
+    parquet: ParquetFlag = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress display.")] = False,
 ) -> None:
     """Re-plan from a date: keep what ran or runs, re-plan failed batches, move as little as possible."""
     as_of_date = _date(as_of, "--as-of")
     assert as_of_date is not None
     request = PlanRequest(
-        data_dir=data_dir, out=out, time_limit_s=time_limit, workers=workers, seed=seed,
+        data_dir=data_dir, out=out, time_limit_s=time_limit, workers=workers, seed=seed, deterministic=deterministic,
         replan=ReplanRequest(previous=plan, as_of=as_of_date, status=status),
+        exports=_exports(html, png, xlsx, parquet),
     )
     _solve_and_report(request, quiet)
-
-
-def _stage(quiet: bool):
-    def show(message: str) -> None:
-        if not quiet:
-            out_console.print(message, markup=False)
-
-    return show
 
 
 def _print_summary(summary: dict, out: Path) -> None:
@@ -171,7 +283,7 @@ def _print_summary(summary: dict, out: Path) -> None:
 
 
 @app.command()
-def validate(data_dir: Annotated[Path, typer.Argument(help="Data folder to check.")] = BUNDLED_DATA) -> None:
+def validate(data_dir: Annotated[Path, typer.Argument(help=f"{DATA_HELP} to check.")] = BUNDLED_DATA) -> None:
     """Check the input tables only; list every problem with file, row and column."""
     with _bad_input_exits():
         data = load_valid(data_dir)
@@ -195,7 +307,10 @@ def generate(
 
     with _bad_input_exits(ValueError):
         generate_site_folder(out_dir, orders=orders, plants=plants, years=years, seed=seed)
-    out_console.print(f"wrote {out_dir} ({orders} orders, {plants} plants, {years} years, seed {seed})", markup=False)
+    out_console.print(
+        f"wrote {out_dir} ({orders} orders, {plants} plants, {years} year{'s' * (years != 1)}, seed {seed})",
+        markup=False,
+    )
 
 
 @app.command()
@@ -242,7 +357,7 @@ def whatif(
 
 @app.command()
 def headroom(
-    data_dir: Annotated[Path, typer.Argument(help="Data folder.")] = BUNDLED_DATA,
+    data_dir: Annotated[Path, typer.Argument(help=f"{DATA_HELP}.")] = BUNDLED_DATA,
     product: Annotated[str, typer.Option(help="Product to probe (products.csv id).")] = "",
     quarter: Annotated[str | None, typer.Option(help="Quarter like 2027Q3 (default: the whole horizon).")] = None,
     time_limit: Annotated[float, typer.Option(help="Seconds in all (half for the base plan).")] = 60.0,
@@ -266,7 +381,7 @@ def headroom(
 @app.command()
 def simulate(
     plan_dir: Annotated[Path, typer.Argument(help="Plan folder written by `planner solve`.")],
-    data_dir: Annotated[Path, typer.Argument(help="Data folder the plan was made from.")] = BUNDLED_DATA,
+    data_dir: Annotated[Path, typer.Argument(help=f"{DATA_HELP} the plan was made from.")] = BUNDLED_DATA,
     runs: Annotated[int, typer.Option(min=1, help="Monte Carlo runs.")] = 10_000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     failure: Annotated[
@@ -303,7 +418,7 @@ def simulate(
 
 @app.command()
 def explain(
-    data_dir: Annotated[Path, typer.Argument(help="Data folder.")] = BUNDLED_DATA,
+    data_dir: Annotated[Path, typer.Argument(help=f"{DATA_HELP}.")] = BUNDLED_DATA,
     order: Annotated[str | None, typer.Option(help="Order id (default: every late or short firm order).")] = None,
     time_limit: Annotated[float, typer.Option(help="Seconds to plan before explaining.")] = 30.0,
     workers: Annotated[int, typer.Option(help="CP-SAT workers; 0 = all cores.")] = 0,
@@ -326,8 +441,66 @@ def explain(
 
 
 @app.command()
+def render(
+    plan_dir: Annotated[Path, typer.Argument(help="Plan folder written by `planner solve`.")],
+    html: Annotated[bool, typer.Option("--html/--no-html", help="Write charts/*.html.")] = True,
+    png: Annotated[bool, typer.Option("--png/--no-png", help="Write charts/*.png.")] = True,
+    color_by: Annotated[str, typer.Option(help="Colour batches by client or modality.")] = "client",
+) -> None:
+    """Draw a plan folder into PLAN_DIR/charts/ (replaced atomically): site and per-plant Gantt, utilization."""
+    from planner.render import render_plan
+
+    with _bad_input_exits(ValueError, OSError):
+        written = render_plan(plan_dir, html=html, png=png, color_by=color_by)
+    out_console.print(f"wrote {plan_dir / 'charts'}/: {', '.join(p.name for p in written)}", markup=False)
+
+
+def _workbook_target(path: Path, force: bool) -> None:
+    if path.suffix.lower() != ".xlsx":
+        raise UsageError(f"{path}: the workbook to write must end in .xlsx")
+    if path.is_dir():
+        raise UsageError(f"{path} is a folder; name the .xlsx file to write")
+    if path.exists() and not force:
+        raise UsageError(f"{path} exists; pass --force to replace it")
+
+
+ForceFlag = Annotated[bool, typer.Option("--force", help="Replace OUT if it exists.")]
+
+
+@app.command()
+def template(
+    out: Annotated[Path, typer.Argument(help="Workbook to write (.xlsx).")],
+    force: ForceFlag = False,
+) -> None:
+    """Write an empty, documented input workbook: README sheet, one sheet per table, default settings."""
+    from planner.workbook import write_template
+
+    with _bad_input_exits(OSError):
+        _workbook_target(out, force)
+        write_template(out)
+    out_console.print(f"wrote {out}: fill it in, then `planner validate {out}`", markup=False)
+
+
+@app.command()
+def convert(
+    data_dir: Annotated[Path, typer.Argument(help="Data folder (CSV tables and settings.toml) to convert.")],
+    out: Annotated[Path, typer.Argument(help="Workbook to write (.xlsx).")],
+    force: ForceFlag = False,
+) -> None:
+    """Write a data folder as one input workbook with typed cells (loads back to the same tables)."""
+    from planner.workbook import write_data_workbook
+
+    with _bad_input_exits(OSError):
+        _workbook_target(out, force)
+        if data_dir.resolve() == out.resolve():
+            raise UsageError(f"{out} is the data being converted; write the workbook elsewhere")
+        write_data_workbook(data_dir, out)
+    out_console.print(f"wrote {out} from {data_dir}", markup=False)
+
+
+@app.command()
 def check(
-    data_dir: Annotated[Path, typer.Argument(help="Data folder the plan was made from.")],
+    data_dir: Annotated[Path, typer.Argument(help=f"{DATA_HELP} the plan was made from.")],
     plan_dir: Annotated[Path, typer.Argument(help="Plan folder written by `planner solve`.")],
     previous: Annotated[Path | None, typer.Option(help="Replan: the previous plan folder.")] = None,
     as_of: Annotated[str | None, typer.Option(help="Replan: the as-of date YYYY-MM-DD.")] = None,

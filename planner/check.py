@@ -11,6 +11,9 @@ an exclusive end; `R` is a spreadsheet row number, header = row 1):
 
 File level
     ``{file}: file not found`` / ``{file}: cannot read ({err})`` / ``{file}: missing column {col}``
+    ``{file} row R, column {col}: text {text!r} is not neutralised (a spreadsheet would run it as a formula)``
+    (text cells of the plan CSVs that begin with = + - @ tab or CR must carry a leading `'`, docs/data.md; the
+    checker strips that quote again before comparing, re-implemented here rather than imported)
     ``summary.json: not valid JSON ({err})`` / ``summary.json: bad horizon {start|end} {value!r}``
     ``order {o}: unknown product '{p}' in the data`` (data not validated; the order is skipped)
 Malformed gantt rows (the row is then left out of every other check)
@@ -59,6 +62,7 @@ Rule 4
     (numbering of an (order, step) with a malformed batch row is not judged)
     ``gantt.csv row R: downtime on {t} {s}..{e} matches no downtime.csv interval (clipped to the horizon)``
     ``gantt.csv: no downtime row on {t} for downtime.csv row R {s}..{e}``
+    (`downtime.csv` is named as the data names it: `site.xlsx sheet downtime` for workbook input)
 Rule 5
     ``gantt.csv row R: {label} starts {n} days after {int label} (gantt.csv row R2) ends, more than max_hold_days {m}``
     ``gantt.csv row R: {label} starts {n} days after {int label} (gantt.csv row R2) ends, less than release_days {m}``
@@ -115,6 +119,12 @@ UTIL_TOL = 0.0001
 GANTT_NEEDED = {"train", "kind", "start", "end", "order", "step", "batch", "product", "kg", "from_product"}
 FINAL_STEP = {"mAb": "mAb", "ADC": "conjugation", "AAV": "AAV"}
 STATUS_COLUMNS = ["order", "step", "batch", "train", "start", "end", "state"]
+TEXT_COLUMNS = frozenset({
+    "plant", "train", "order", "client", "product", "modality", "step", "kind", "from_product", "note", "status",
+    "unit", "quarter", "previous_status", "firm",
+})
+"""Text columns of the plan CSVs (docs/data.md): a cell a spreadsheet would run as a formula has a leading '."""
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 STEPS = {"mAb", "intermediate", "conjugation", "AAV"}
 KINDS = {"batch", "changeover", "downtime"}
 EPS = 1e-6
@@ -180,8 +190,19 @@ def _fmt_num(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else f"{x:.3f}".rstrip("0").rstrip(".")
 
 
-def _read_csv(path: Path, violations: list[str], columns: list[str]) -> list[tuple[int, dict[str, str]]] | None:
-    """Rows of a plan CSV as stripped strings, keyed by column; None when the file cannot be used."""
+def _unquote(text: str) -> str:
+    """Text of a plan CSV cell as meant: the exporter puts `'` before text starting with = + - @ tab CR or `'`."""
+    return text[1:] if text.startswith("'") and text[1:].startswith((*FORMULA_START, "'")) else text
+
+
+def _read_csv(
+    path: Path, violations: list[str], columns: list[str], *, plan: bool = True, current: bool = True
+) -> list[tuple[int, dict[str, str]]] | None:
+    """Rows of a CSV as stripped strings, keyed by column; None when the file cannot be used.
+
+    `plan`: a plan CSV, whose text cells are unquoted (`_unquote`); `current`: the plan being checked, where a
+    text cell that a spreadsheet would run as a formula is a violation (not for a previous plan).
+    """
     name = path.name
     if not path.exists():
         violations.append(f"{name}: file not found")
@@ -200,7 +221,18 @@ def _read_csv(path: Path, violations: list[str], columns: list[str]) -> list[tup
     for number, cells in enumerate(reader, start=2):
         if not any(c.strip() for c in cells):
             continue
-        rows.append((number, {h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(header)}))
+        row: dict[str, str] = {}
+        for i, h in enumerate(header):
+            cell = cells[i] if i < len(cells) else ""
+            if plan and h in TEXT_COLUMNS:
+                if current and cell.startswith(FORMULA_START):
+                    violations.append(
+                        f"{name} row {number}, column {h}: text {cell!r} is not neutralised (a spreadsheet would run "
+                        "it as a formula)"
+                    )
+                cell = _unquote(cell)
+            row[h] = cell.strip()
+        rows.append((number, row))
     return rows
 
 
@@ -596,13 +628,16 @@ class _Checker:
             key = (t.train.train, t.start, t.end)
             if key not in expected:
                 self.v.append(
-                    f"gantt.csv row {t.row}: downtime on {t.train.train} {t.start}..{t.end} matches no downtime.csv "
-                    "interval (clipped to the horizon)"
+                    f"gantt.csv row {t.row}: downtime on {t.train.train} {t.start}..{t.end} matches no "
+                    f"{self.data.where('downtime.csv')} interval (clipped to the horizon)"
                 )
             seen.add(key)
         for key, d in expected.items():
             if key not in seen:
-                self.v.append(f"gantt.csv: no downtime row on {key[0]} for downtime.csv row {d.row} {key[1]}..{key[2]}")
+                self.v.append(
+                    f"gantt.csv: no downtime row on {key[0]} for {self.data.where('downtime.csv')} row {d.row} "
+                    f"{key[1]}..{key[2]}"
+                )
 
     # ----- per-order rules ------------------------------------------------------------------------------
 
@@ -915,7 +950,7 @@ def _expected_frozen(
     failed: list[tuple[int, _Frozen]] = []
     listed: set[tuple[str, str, str]] = set()
     if status is not None:
-        for r, c in _read_csv(status, violations, STATUS_COLUMNS) or []:
+        for r, c in _read_csv(status, violations, STATUS_COLUMNS, plan=False) or []:
             start, end = _date(c.get("start", "")), _date(c.get("end", ""))
             if start is None or end is None:
                 violations.append(f"{status.name} row {r}: bad start or end date")
@@ -928,7 +963,7 @@ def _expected_frozen(
             else:
                 frozen.append(item)
     if previous is not None:
-        for r, c in _read_csv(previous / "gantt.csv", violations, GANTT_COLUMNS) or []:
+        for r, c in _read_csv(previous / "gantt.csv", violations, GANTT_COLUMNS, current=False) or []:
             if c.get("kind") != "batch":
                 continue
             start, end = _date(c.get("start", "")), _date(c.get("end", ""))

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from planner.plan import Plan
+from planner.safe_cells import neutralise
 
 GANTT_COLUMNS = [
     "plant", "train", "order", "client", "product", "modality", "step", "batch", "kind",
@@ -26,18 +27,34 @@ ORDER_COLUMNS = [
 CHANGE_COLUMNS = ["previous_status", "previous_completion", "completion_shift_days", "moved_batches"]
 """Extra orders.csv columns of a replan: what changed against the previous plan."""
 UTILIZATION_COLUMNS = ["plant", "modality", "quarter", "available_days", "busy_days", "changeover_days", "utilization"]
+TEXT_COLUMNS = frozenset({
+    "plant", "train", "order", "client", "product", "modality", "step", "kind", "from_product", "note", "status",
+    "unit", "quarter", "previous_status", "firm",
+})
+"""Text columns of the plan CSVs: written through `safe_cells.neutralise` (formula injection); numbers and dates
+never are, so `-3` in days_late stays a number."""
+EXPORTS = ("html", "png", "xlsx", "parquet")
+"""Optional outputs written into the plan folder before it is renamed into place: charts/*.html, charts/*.png,
+plan.xlsx, parquet/*.parquet."""
 
 
 def _number(x: float) -> str:
     return f"{x:g}" if float(x).is_integer() else f"{x:.3f}".rstrip("0")
 
 
+def _cell(column: str, value: Any) -> Any:
+    if value is None:
+        return ""
+    return neutralise(str(value)) if column in TEXT_COLUMNS else value
+
+
 def _write_csv(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> None:
+    """Write rows; a text cell a spreadsheet would run as a formula gets a leading `'` (see safe_cells)."""
     with path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
         for row in rows:
-            writer.writerow({c: "" if row.get(c) is None else row[c] for c in columns})
+            writer.writerow({c: _cell(c, row.get(c)) for c in columns})
 
 
 def gantt_rows(plan: Plan) -> list[dict[str, Any]]:
@@ -108,8 +125,18 @@ def summary(plan: Plan, sizes: dict[str, int], data_dir: Path) -> dict[str, Any]
     }
 
 
-def write_plan(plan: Plan, out: Path, facts: dict[str, Any]) -> None:
-    """Write gantt.csv, orders.csv, utilization.csv and summary.json into OUT, atomically."""
+def write_plan(
+    plan: Plan, out: Path, facts: dict[str, Any], exports: frozenset[str] | set[str] = frozenset()
+) -> list[Path]:
+    """Write gantt.csv, orders.csv, utilization.csv and summary.json into OUT, atomically.
+
+    `exports` (names of EXPORTS) adds charts/ (html, png), plan.xlsx and parquet/. They are written into the
+    temporary folder from its CSVs before it is renamed into place, so a failing export leaves the old plan
+    folder untouched. Returns the files written, as they lie in OUT after the rename.
+    """
+    unknown = sorted(set(exports) - set(EXPORTS))
+    if unknown:
+        raise ValueError(f"unknown export(s) {', '.join(unknown)}; choose from {', '.join(EXPORTS)}")
     out = Path(out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
@@ -119,10 +146,32 @@ def write_plan(plan: Plan, out: Path, facts: dict[str, Any]) -> None:
         _write_csv(tmp / "orders.csv", columns, order_rows(plan))
         _write_csv(tmp / "utilization.csv", UTILIZATION_COLUMNS, plan.utilization)
         (tmp / "summary.json").write_text(json.dumps(facts, indent=2) + "\n")
+        written = [tmp / "gantt.csv", tmp / "orders.csv", tmp / "utilization.csv", tmp / "summary.json"]
+        written += write_exports(tmp, exports)
         replace_folder(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    return [out / p.relative_to(tmp) for p in written]
+
+
+def write_exports(plan_dir: Path, exports: frozenset[str] | set[str], color_by: str = "client") -> list[Path]:
+    """Charts, plan.xlsx and Parquet of a plan folder's CSVs (imported lazily: plotly, matplotlib, openpyxl and
+    pyarrow are not needed for a plain solve)."""
+    written: list[Path] = []
+    if "html" in exports or "png" in exports:
+        from planner.render import render_plan
+
+        written += render_plan(plan_dir, html="html" in exports, png="png" in exports, color_by=color_by)
+    if "xlsx" in exports:
+        from planner.workbook import write_plan_workbook
+
+        written.append(write_plan_workbook(plan_dir))
+    if "parquet" in exports:
+        from planner.parquet import write_plan_parquet
+
+        written += write_plan_parquet(plan_dir)
+    return written
 
 
 def replace_folder(new: Path, target: Path) -> None:

@@ -9,14 +9,14 @@ import datetime as dt
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from planner.expand import Instance, expand
-from planner.export import replace_folder, summary, write_plan
+from planner.export import EXPORTS, replace_folder, summary, write_plan
 from planner.greedy import greedy_campaigns
-from planner.load import ProblemData
+from planner.load import WORKBOOK_SUFFIXES, ProblemData
 from planner.model import add_hints, build_model, rules_lower_bound
 from planner.plan import Plan, build_plan
 from planner.replan import Freeze, freeze, order_changes, read_previous, read_status
@@ -54,6 +54,9 @@ class PlanRequest:
     data: ProblemData | None = None
     """Already loaded and validated tables (a what-if scenario); when set, `data_dir` is only a label."""
     replan: ReplanRequest | None = None
+    exports: frozenset[str] = frozenset()
+    """Extra outputs written into the plan folder before it is renamed into place (export.EXPORTS: html, png,
+    xlsx, parquet)."""
 
 
 @dataclass
@@ -62,10 +65,20 @@ class Outcome:
     plan: Plan | None
     summary: dict[str, Any] | None
     sizes: dict[str, int]
+    written: list[Path] = field(default_factory=list)
+    """Files written into the plan folder (empty when nothing was written)."""
 
 
 def _check_out(data_dir: Path, out: Path) -> None:
     data_dir, out = data_dir.resolve(), out.resolve()
+    if data_dir.suffix.lower() in WORKBOOK_SUFFIXES and not data_dir.is_dir():
+        if out == data_dir:
+            raise UsageError(f"--out {out} is the data workbook; choose a plan folder beside it")
+        if data_dir in out.parents:
+            raise UsageError(f"--out {out} lies inside the data workbook {data_dir} (a file); choose a folder")
+        if out in data_dir.parents:
+            raise UsageError(f"--out {out} contains the data workbook {data_dir}; it would be replaced")
+        return
     if out == data_dir or data_dir in out.parents:
         raise UsageError(f"--out {out} lies inside the data folder {data_dir}; choose a folder outside it")
     if out in data_dir.parents:
@@ -79,6 +92,9 @@ def run_solve(
 ) -> Outcome:
     """Plan a data folder end to end; write the plan folder when `request.out` is set and a plan exists."""
     say = on_stage or (lambda _: None)
+    unknown = sorted(set(request.exports) - set(EXPORTS))
+    if unknown:
+        raise UsageError(f"unknown export(s) {', '.join(unknown)}; choose from {', '.join(EXPORTS)}")
     if request.out is not None:
         _check_out(request.data_dir, request.out)
         if request.replan is not None and request.out.resolve() == request.replan.previous.resolve():
@@ -137,9 +153,13 @@ def run_solve(
     facts = summary(plan, sizes, request.data_dir)
     if frozen is not None and request.replan is not None:
         facts["replan"] = _replan_facts(request.replan, frozen, plan)
+    written: list[Path] = []
     if request.out is not None:
-        write_plan(plan, request.out, facts)
-    return Outcome(result, plan, facts, sizes)
+        if request.exports:
+            extras = ", ".join(e for e in EXPORTS if e in request.exports)
+            say(f"Writing the plan folder with {extras}")
+        written = write_plan(plan, request.out, facts, request.exports)
+    return Outcome(result, plan, facts, sizes, written)
 
 
 def _freeze(inst: Instance, replan: ReplanRequest) -> Freeze:

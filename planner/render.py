@@ -24,6 +24,8 @@ from typing import Any
 
 import pandas as pd
 
+from planner.safe_cells import restore
+
 COLOR_BY = ("client", "modality")
 MAX_COLOURS = 20
 """Clients beyond the 20 with the most batch-days share one 'other clients' colour (hover still names them)."""
@@ -153,7 +155,8 @@ def _read_csv(path: Path, needed: list[str]) -> pd.DataFrame:
     missing = [c for c in needed if c not in df.columns]
     if missing:
         raise ValueError(f"{path.name}: missing column(s) {', '.join(missing)}")
-    return df
+    # the exporter writes text a spreadsheet would run as a formula with a leading ' (safe_cells): undo it
+    return df.apply(lambda column: column.map(restore)) if len(df) else df
 
 
 def _dates(df: pd.DataFrame, column: str, file: str) -> pd.Series:

@@ -1,9 +1,9 @@
 """What-if scenarios: a YAML file of changes applied, in memory, to a copy of a data folder.
 
-A scenario names a base data folder and a list of changes (plant online dates, trains added, removed,
-retimed or converted, demand scaled, deals added, product parameters, downtime, qualifications, objective
-weights). `load_scenario` applies them in order to a deep copy of the base tables and validates the result;
-`write_data` writes any `ProblemData` back as a data folder in the contract of docs/data.md.
+A scenario names a base data folder (or .xlsx workbook) and a list of changes (plant online dates, trains
+added, removed, retimed or converted, demand scaled, deals added, product parameters, downtime,
+qualifications, objective weights). `load_scenario` applies them in order to a deep copy of the base tables
+and validates the result; `write_data` writes any `ProblemData` back as a data folder in the contract of docs/data.md.
 
 The file is parsed with `yaml.safe_load` only: plain YAML data, never a tag that builds Python objects.
 Every problem is reported as an `InputError` naming the scenario file and the key path of the bad value
@@ -27,6 +27,7 @@ import yaml
 
 from planner.load import (
     TABLES,
+    WORKBOOK_SUFFIXES,
     Downtime,
     InputError,
     InputErrors,
@@ -48,7 +49,7 @@ MAX_DAYS = 36500
 
 @dataclass
 class Scenario:
-    """A loaded scenario: its name, file, base data folder and the changed, validated tables."""
+    """A loaded scenario: its name, file, base data folder or workbook and the changed, validated tables."""
 
     name: str
     path: Path
@@ -559,7 +560,10 @@ def load_scenario(path: Path | str) -> Scenario:
     except _Bad as exc:
         errors.append(InputError(name, None, "base", str(exc)))
     else:
-        if not base.is_dir():
+        if base.suffix.lower() in WORKBOOK_SUFFIXES and not base.is_dir():
+            if not base.is_file():
+                errors.append(InputError(name, None, "base", f"data workbook not found: {base.resolve()}"))
+        elif not base.is_dir():
             errors.append(InputError(name, None, "base", f"data folder not found: {base.resolve()}"))
     changes = raw.get("changes")
     if "changes" not in raw:

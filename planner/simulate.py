@@ -48,6 +48,7 @@ from pathlib import Path
 import numpy as np
 
 from planner.load import load_data
+from planner.safe_cells import neutralise, restore
 
 FINAL_STEPS = ("mAb", "conjugation", "AAV")
 MAX_REPEATS = 3
@@ -125,21 +126,22 @@ class SimulationResult:
     def to_csv(self, folder: Path | str) -> None:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        with (folder / "orders_risk.csv").open("w", newline="") as f:
+        t = neutralise  # text cells a spreadsheet would run as formulas get a leading ' (docs/data.md)
+        with (folder / "orders_risk.csv").open("w", newline="", encoding="utf-8") as f:
             w = csv.writer(f, lineterminator="\n")
             w.writerow(["order", "client", "product", "due", "planned_completion", "planned_status", "p_on_time",
                         "p50_completion", "p90_completion", "mean_days_late", "p_hold_miss", "runs", "seed"])
             for o in self.orders:
-                w.writerow([o.order, o.client, o.product, o.due.isoformat(), o.planned_completion.isoformat(),
-                            o.planned_status, f"{o.p_on_time:.4f}", o.p50_completion.isoformat(),
-                            o.p90_completion.isoformat(), f"{o.mean_days_late:.2f}",
+                w.writerow([t(o.order), t(o.client), t(o.product), o.due.isoformat(),
+                            o.planned_completion.isoformat(), t(o.planned_status), f"{o.p_on_time:.4f}",
+                            o.p50_completion.isoformat(), o.p90_completion.isoformat(), f"{o.mean_days_late:.2f}",
                             "" if o.p_hold_miss is None else f"{o.p_hold_miss:.4f}", self.runs, self.seed])
-        with (folder / "utilization_risk.csv").open("w", newline="") as f:
+        with (folder / "utilization_risk.csv").open("w", newline="", encoding="utf-8") as f:
             w = csv.writer(f, lineterminator="\n")
             w.writerow(["plant", "modality", "quarter", "available_days", "planned_utilization",
                         "utilization_p10", "utilization_p50", "utilization_p90"])
             for u in self.utilization:
-                w.writerow([u.plant, u.modality, u.quarter, u.available_days, f"{u.planned_utilization:.4f}",
+                w.writerow([t(u.plant), t(u.modality), t(u.quarter), u.available_days, f"{u.planned_utilization:.4f}",
                             f"{u.p10:.4f}", f"{u.p50:.4f}", f"{u.p90:.4f}"])
 
     def report(self, top: int = 10) -> str:
@@ -195,11 +197,16 @@ def _next_quarter(day: dt.date) -> dt.date:
     return dt.date(q.year + (q.month == 10), 1 if q.month == 10 else q.month + 3, 1)
 
 
+def _plan_rows(path: Path) -> list[dict[str, str]]:
+    """Rows of a plan CSV with every text cell as meant (`safe_cells.restore` undoes the exporter's quote)."""
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        return [{k: restore(v) for k, v in row.items()} for row in csv.DictReader(f)]
+
+
 def _read_gantt(plan_dir: Path) -> tuple[dict[str, list[_Batch]], dict[str, list[tuple[int, int]]]]:
     tasks: dict[str, list[dict[str, str]]] = defaultdict(list)
-    with (plan_dir / "gantt.csv").open(encoding="utf-8-sig") as f:
-        for row in csv.DictReader(f):
-            tasks[row["train"]].append(row)
+    for row in _plan_rows(plan_dir / "gantt.csv"):
+        tasks[row["train"]].append(row)
     batches: dict[str, list[_Batch]] = {}
     downtime: dict[str, list[tuple[int, int]]] = {}
     for train, rows in tasks.items():
@@ -233,8 +240,7 @@ def simulate(data_dir: Path | str, plan_dir: Path | str, runs: int, seed: int, n
     products = {p.product: p for p in data.products}
     trains = {t.train: t for t in data.trains}
     orders = {o.order: o for o in data.orders}
-    with (plan_dir / "orders.csv").open(encoding="utf-8-sig") as f:
-        plan_orders = {r["order"]: r for r in csv.DictReader(f)}
+    plan_orders = {r["order"]: r for r in _plan_rows(plan_dir / "orders.csv")}
     batches_by_train, downtime = _read_gantt(plan_dir)
     h_start, h_end = _horizon(data_dir, plan_dir)
 
@@ -247,8 +253,7 @@ def simulate(data_dir: Path | str, plan_dir: Path | str, runs: int, seed: int, n
     util_rows: list[dict[str, str]] = []
     util_path = plan_dir / "utilization.csv"
     if util_path.exists():
-        with util_path.open(encoding="utf-8-sig") as f:
-            util_rows = list(csv.DictReader(f))
+        util_rows = _plan_rows(util_path)
 
     # Plan order: every train in plan order; conjugation trains after all others so that intermediate
     # batches (on mAb trains) are done before the conjugation batches that wait for them.

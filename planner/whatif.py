@@ -21,12 +21,15 @@ from typing import Any
 from planner.export import replace_folder
 from planner.load import ProblemData
 from planner.pipeline import PlanRequest, run_solve
+from planner.safe_cells import neutralise, restore
 
 COMPARISON_COLUMNS = ["scenario", "quarter", "plant", "modality", "available_days", "busy_days", "utilization"]
 KPI_COLUMNS = [
     "scenario", "firm_on_time_pct", "weighted_days_late", "unmet_firm_quantity_pct", "unmet_firm_orders",
     "tentative_accepted", "revenue_accepted", "changeover_days", "free_reactor_days", "status", "gap",
 ]
+TEXT_COLUMNS = frozenset({"scenario", "quarter", "plant", "modality", "status"})
+"""Text columns of comparison.csv and kpis.csv, written through `neutralise` (formula injection)."""
 
 
 @dataclass(frozen=True)
@@ -129,8 +132,9 @@ def _run_dask(
 
 
 def _read(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="") as f:
-        return list(csv.DictReader(f))
+    """Rows of a plan CSV with every text cell as meant (`safe_cells.restore` undoes the exporter's quote)."""
+    with path.open(newline="", encoding="utf-8") as f:
+        return [{k: restore(v) for k, v in row.items()} for row in csv.DictReader(f)]
 
 
 def write_comparison(folder: Path, names: list[str]) -> None:
@@ -179,10 +183,12 @@ def _kpi_row(name: str, summary: dict, orders: list[dict[str, str]], utilization
 
 
 def _write(path: Path, columns: list[str], rows: list[dict[str, Any]]) -> None:
-    with path.open("w", newline="") as f:
+    with path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        for row in rows:
+            writer.writerow({k: neutralise(str(v)) if k in TEXT_COLUMNS and v is not None else v
+                             for k, v in row.items()})
 
 
 def _report(kpis: list[dict], orders: dict[str, dict[str, dict[str, str]]], comparison: list[dict]) -> str:

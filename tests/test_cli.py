@@ -115,3 +115,95 @@ def test_simulate_command_zero_noise_keeps_plan(tiny: Path, tmp_path: Path) -> N
     bad = runner.invoke(app, ["simulate", str(plan), str(tiny), "--failure", "mAb:0.1", "--out", str(out)])
     assert bad.exit_code == 2
     assert "error: --failure 'mAb:0.1' is not NAME=PROBABILITY" in bad.output
+
+
+# --- progress display ----------------------------------------------------------------------------------------
+
+
+def test_plain_progress_lines_when_not_on_a_terminal(tiny: Path, tmp_path: Path) -> None:
+    """CliRunner's output is no terminal (like CI logs and pipes): one plain line per stage and improving plan."""
+    result = runner.invoke(app, ["solve", str(tiny), "--out", str(tmp_path / "p"), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("Planning 2027-01-01..2027-12-31: 4 trains in 4 pools, 4 orders")
+    progress = [line for line in lines if line.startswith("  phase ")]
+    assert progress and all(" bound " in line and line.endswith(" s") for line in progress)
+    assert any(line.startswith("  phase 2  objective") and " gap " in line for line in progress)
+    assert "\x1b[" not in result.output and "elapsed" not in result.output
+    quiet = runner.invoke(app, ["solve", str(tiny), "--out", str(tmp_path / "q"), "--workers", "1", "--quiet"])
+    assert quiet.exit_code == 0 and quiet.output.startswith("Plan written to "), quiet.output
+    assert "phase" not in quiet.output
+
+
+def test_live_progress_on_a_terminal_ticks_between_improvements() -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from cli import SearchView, _progress_display
+    from planner.solve import Progress
+
+    now = [100.0]
+    view = SearchView(clock=lambda: now[0])
+    assert view.lines() == ("loading and checking the data · elapsed 0.0 s", "")
+    view.on_stage("Planning 2027-01-01..2027-12-31: ...")
+    now[0] = 101.5
+    assert view.lines() == ("searching · elapsed 1.5 s", "no plan yet")
+    view.on_progress(Progress(elapsed=1.2, objective=1_500_000, best_bound=1_200_000, phase=2))
+    now[0] = 104.0  # no new plan, the clock still moves
+    head, detail = view.lines()
+    assert head == "phase 2: weighted objective · elapsed 4.0 s · 1 plan (latest at 1.5 s)"
+    assert detail == "best 1,500,000 · bound 1,200,000 · gap 20.000 %"
+
+    file = StringIO()
+    console = Console(file=file, force_terminal=True, force_interactive=True, width=100)
+    with _progress_display(console, quiet=False, clock=lambda: now[0]) as (on_progress, on_stage):
+        on_stage("Planning the site")
+        assert on_progress is not None
+        on_progress(Progress(elapsed=0.5, objective=30, best_bound=10, phase=1))
+        on_progress(Progress(elapsed=0.9, objective=2_000, best_bound=1_000, phase=2))
+    text = file.getvalue()
+    assert "Planning the site" in text and "\x1b[" in text  # a live region, redrawn in place
+    assert "phase 2: weighted objective · elapsed" in text and "2 plans" in text
+    assert "best 2,000 · bound 1,000 · gap 50.000 %" in text
+    quiet = StringIO()
+    with _progress_display(Console(file=quiet, force_terminal=True), quiet=True) as (on_progress, on_stage):
+        assert on_progress is None
+        on_stage("Planning the site")
+    assert quiet.getvalue() == ""
+
+
+# --- workbooks -----------------------------------------------------------------------------------------------
+
+
+def test_template_and_convert_commands(tiny: Path, tmp_path: Path) -> None:
+    template = tmp_path / "new.xlsx"
+    result = runner.invoke(app, ["template", str(template)])
+    assert result.exit_code == 0, result.output
+    assert result.output == f"wrote {template}: fill it in, then `planner validate {template}`\n"
+    before = template.read_bytes()
+    for args, message in (
+        (["template", str(template)], f"error: {template} exists; pass --force to replace it"),
+        (["template", str(tmp_path / "new.csv")],
+         f"error: {tmp_path / 'new.csv'}: the workbook to write must end in .xlsx"),
+        (["template", str(tmp_path)], f"error: {tmp_path}: the workbook to write must end in .xlsx"),
+        (["convert", str(tiny), str(template)], f"error: {template} exists; pass --force to replace it"),
+        (["convert", str(tmp_path / "nowhere"), str(tmp_path / "x.xlsx")],
+         f"error: {tmp_path / 'nowhere'}: data folder not found"),
+    ):
+        bad = runner.invoke(app, args)
+        assert bad.exit_code == 2, bad.output
+        assert bad.output.splitlines()[0] == message and "Traceback" not in bad.output
+    assert template.read_bytes() == before
+    assert not (tmp_path / "x.xlsx").exists()
+    assert runner.invoke(app, ["template", str(template), "--force"]).exit_code == 0
+
+    book = tmp_path / "tiny.xlsx"
+    result = runner.invoke(app, ["convert", str(tiny), str(book)])
+    assert result.exit_code == 0, result.output
+    valid = runner.invoke(app, ["validate", str(book)])
+    assert valid.output == f"{book}: valid (3 plants, 4 trains, 3 products, 4 orders)\n"
+    refused = runner.invoke(app, ["solve", str(book), "--out", str(book)])
+    assert refused.exit_code == 2
+    assert refused.output == f"error: --out {book} is the data workbook; choose a plan folder beside it\n"
+    assert [p.name for p in sorted(tmp_path.iterdir())] == ["new.xlsx", "tiny.xlsx"]

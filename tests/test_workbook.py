@@ -373,3 +373,33 @@ def test_neutralise_is_safe_and_reversible(text: str) -> None:
 
 def test_xlsx_text_replaces_control_characters() -> None:
     assert xlsx_text("a\x00b\x1fc\td\n") == "a\ufffdb\ufffdc\td\n"
+
+
+# --- wiring: scenarios on a workbook, the checker's messages --------------------------------------------------
+
+
+def test_scenario_on_a_workbook_base(book: Path) -> None:
+    from planner.scenario import load_scenario
+
+    path = book.parent / "wider.yaml"
+    path.write_text("base: tiny.xlsx\nchanges:\n  - retime_train: {train: P1-R1, changeover_days: 9}\n")
+    scenario = load_scenario(path)
+    assert scenario.base == book.resolve()
+    assert next(t for t in scenario.data.trains if t.train == "P1-R1").changeover_days == 9
+    assert scenario.data.where("trains.csv") == "tiny.xlsx sheet trains"
+    path.write_text("base: gone.xlsx\nchanges: []\n")
+    with pytest.raises(InputErrors) as exc:
+        load_scenario(path)
+    assert [str(e) for e in exc.value.errors] == [
+        f"wider.yaml column base: data workbook not found: {book.parent / 'gone.xlsx'}"
+    ]
+
+
+def test_checker_names_the_downtime_sheet_of_a_workbook(book: Path, tmp_path: Path) -> None:
+    plan = _plan(book, tmp_path / "plan")
+    assert check_plan(book, plan).violations == []
+    gantt = plan / "gantt.csv"
+    gantt.write_text("".join(line for line in gantt.read_text().splitlines(True) if ",downtime," not in line))
+    assert check_plan(book, plan).violations == [
+        "gantt.csv: no downtime row on P1-R2 for tiny.xlsx sheet downtime row 2 2027-02-01..2027-02-15"
+    ]
