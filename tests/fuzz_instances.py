@@ -972,6 +972,11 @@ KNOWN_BUGS = {
         "batch-unit orders, whose output is 1 batch whatever its kg (rule 1): such an order is never planned, "
         "and rules_bound, built on the same options, claims it must stay unmet (kg orders too)"
     ),
+    "bound-one-gram": (
+        "planner/model.py fastest_completion (optimistic, for rules_bound) rounds output up to grams_ceil only when "
+        "`o.output > 1`, so a gram-counted output of exactly 1 g (a batch of 1-2 g) is taken as 1 g, not 2: "
+        "rules_bound asks for more batches than a plan needs and exceeds a valid plan's objective"
+    ),
 }
 """Bugs found by this fuzzing and not fixed yet; each has a reproducer in tests/fuzz_failures/<name>/ and an
 xfail(strict) test in tests/test_fuzz.py. When one is fixed, its xfail test fails: delete it here and there.
@@ -981,6 +986,7 @@ greedy-adc-mixed-volumes, adc-ratio-rounding, rules-bound-adc."""
 SIGNATURES = {
     "deal-due-before-horizon": ("accepted but late", "brute-force", "best_bound", "greedy objective"),
     "subgram-dropped": ("brute-force", "rules_bound", "best_bound"),
+    "bound-one-gram": ("rules_bound",),
 }
 
 
@@ -992,8 +998,11 @@ def known_causes(inst: FuzzInstance, folder: Path) -> set[str]:
         if not o["firm"] and o["due"] < inst.start:
             causes.add("deal-due-before-horizon")
         steps = [product] + ([inst.product(product["intermediate"])] if product.get("intermediate") else [])
-        if any(kg_per_batch(p, t) * 1000 < 1 for p in steps for t in fitting_trains(inst, p)):
+        grams = [kg_per_batch(p, t) * 1000 for p in steps for t in fitting_trains(inst, p)]
+        if any(g < 1 for g in grams):
             causes.add("subgram-dropped")
+        if any(1 <= g < 2 for g in grams):
+            causes.add("bound-one-gram")
     return causes
 
 
