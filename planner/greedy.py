@@ -7,8 +7,9 @@ Used as the warm start of the CP-SAT search (a complete, feasible hint) and as a
 places campaigns in the same shape as the model (consecutive batches of one step on one train, with the
 cleaning reserve after them), so every greedy plan is a feasible point of the model.
 
-Order of work: firm orders by due date, then tentative deals by revenue; a deal is kept only if it is
-complete and on time, otherwise its batches are taken back.
+Order of work: a replan's started deals first (they can no longer be declined), then firm orders by due
+date, then tentative deals by revenue; a deal is kept only if it is complete and on time, otherwise its
+batches are taken back.
 """
 
 from __future__ import annotations
@@ -229,9 +230,12 @@ def greedy_campaigns(inst: Instance, max_campaigns_per_pool: int = 3) -> list[Ch
     by_order: dict[str, list[Step]] = {}
     for s in inst.steps:
         by_order.setdefault(s.order.order, []).append(s)
+    started = {s.order.order for s in inst.steps if s.started and not s.order.firm}
+    committed = sorted((o for o in inst.data.orders if o.order in started), key=lambda o: (o.due, o.order))
     firm = sorted((o for o in inst.data.orders if o.firm), key=lambda o: (o.due, -o.weight, o.order))
-    deals = sorted((o for o in inst.data.orders if not o.firm), key=lambda o: (-o.revenue, o.due, o.order))
-    for order in firm + deals:
+    deals = sorted((o for o in inst.data.orders if not o.firm and o.order not in started),
+                   key=lambda o: (-o.revenue, o.due, o.order))
+    for order in committed + firm + deals:  # a replan's started deals cannot be declined any more: first
         steps = by_order[order.order]
         adc = any(s.name == "intermediate" for s in steps)
         for share in ADC_SHARES if adc and order.firm else (1.0,):

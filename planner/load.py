@@ -147,9 +147,9 @@ class Weights(BaseModel):
     late_day: Annotated[int, Field(ge=0)] = 1_000
     revenue_k: Annotated[int, Field(ge=0)] = 1
     changeover_day: Annotated[int, Field(ge=0)] = 10
-    moved_batch: Annotated[int, Field(ge=0)] = 20_000
+    moved_batch: Annotated[int, Field(ge=0)] = 50_000
     """Replan stability: per batch taken off the pool (set of identical trains) it had in the previous plan."""
-    shifted_day: Annotated[int, Field(ge=0)] = 500
+    shifted_day: Annotated[int, Field(ge=0)] = 5_000
     """Replan stability: per day a campaign starts earlier or later than in the previous plan."""
 
 

@@ -383,39 +383,38 @@ def _objective(m: cp_model.CpModel, pm: PlanModel) -> None:
 
 
 def _stability(m: cp_model.CpModel, pm: PlanModel) -> tuple[cp_model.LinearExpr, cp_model.LinearExpr]:
-    """Replan: batches taken away from the pool they had in the previous plan, and days campaigns shifted.
+    """Replan: batches the previous plan had in a campaign that no longer holds them, and days campaigns shifted.
 
     Slots of a (step, pool) are matched to the previous campaigns there in start order, the way the previous
-    plan filled them, so keeping the previous plan costs exactly zero.
+    plan's hint fills them, so keeping the previous plan costs exactly zero; a running chain is matched to the
+    batches the previous plan added to it. Previous campaigns beyond the slots count as moved in full.
     """
     inst = pm.instance
     previous = inst.previous or {}
     groups: dict[tuple, list[Campaign]] = {}
     for c in pm.campaigns:
-        groups.setdefault((c.step.key, c.option.pool.id), []).append(c)
-    moved_terms: list[cp_model.LinearExpr] = []
+        if c.chain is None:
+            groups.setdefault((c.step.key, c.option.pool.id), []).append(c)
+    moved_terms: list[cp_model.LinearExpr | int] = []
     shifted_terms: list[cp_model.IntVar] = []
     for key, runs in previous.items():
-        group = groups.get(key, [])
-        slots = [c for c in group if c.chain is None]
-        chains = [c for c in group if c.chain is not None]
-        before = sum(n for _, n in runs) + sum(inst.previous_extension.get(c.chain.train, 0) for c in chains)
-        now = sum(c.batches for c in slots) + sum(c.batches - c.chain.frozen for c in chains)
-        lost = m.new_int_var(0, before, f"moved[{key}]")
-        m.add(lost >= before - now)
-        moved_terms.append(lost)
-        for c, (start, _) in zip(slots, sorted(runs), strict=False):
+        slots = groups.get(key, [])
+        runs = sorted(runs)
+        moved_terms += [n for _, n in runs[len(slots):]]
+        for c, (start, before) in zip(slots, runs, strict=False):
+            lost = m.new_int_var(0, before, f"moved[{c.interval.name}]")
+            m.add(lost >= before - c.batches)
+            moved_terms.append(lost)
             shift = m.new_int_var(0, inst.horizon, f"shift[{c.interval.name}]")
             m.add(shift >= c.start - start).only_enforce_if(c.present)
             m.add(shift >= start - c.start).only_enforce_if(c.present)
             shifted_terms.append(shift)
     for c in pm.campaigns:
-        if c.chain is not None and (c.step.key, c.option.pool.id) not in previous:
-            before = inst.previous_extension.get(c.chain.train, 0)
-            if before:
-                lost = m.new_int_var(0, before, f"moved[{c.interval.name}]")
-                m.add(lost >= before - (c.batches - c.chain.frozen))
-                moved_terms.append(lost)
+        before = inst.previous_extension.get(c.chain.train, 0) if c.chain is not None else 0
+        if c.chain is not None and before:
+            lost = m.new_int_var(0, before, f"moved[{c.interval.name}]")
+            m.add(lost >= before - (c.batches - c.chain.frozen))
+            moved_terms.append(lost)
     return sum(moved_terms), sum(shifted_terms)
 
 
@@ -519,7 +518,7 @@ def add_hints(pm: PlanModel, chosen: list[ChosenCampaign]) -> None:
             if sv.full is not None:
                 pm.model.add_hint(sv.full, unmet == 0)
         if sv.accepted is not None:
-            pm.model.add_hint(sv.accepted, bool(runs) and supplied >= sv.step.demand)
+            pm.model.add_hint(sv.accepted, sv.step.started or (bool(runs) and supplied >= sv.step.demand))
         if sv.first_end is not None:
             firsts = [s + sv.step.product.batch_days for c in sv.campaigns if id(c) in value for s, _ in [value[id(c)]]]
             stock = [sv.step.stock_first_end] if sv.step.stock_milli > 0 and sv.step.stock_first_end is not None else []
