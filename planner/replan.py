@@ -42,6 +42,7 @@ from planner.expand import (
 from planner.load import InputError, InputErrors, read_table
 from planner.model import ChosenCampaign
 from planner.plan import Task
+from planner.safe_cells import restore
 
 STATES = ("done", "running", "failed")
 
@@ -140,7 +141,9 @@ def _csv_rows(
             errors.append(InputError(label, 1, column, "missing column"))
         if missing:
             return []
-        return [(n, {c: (row.get(c) or "").strip() for c in columns}) for n, row in enumerate(reader, start=2)]
+        return [
+            (n, {c: restore((row.get(c) or "").strip()) for c in columns}) for n, row in enumerate(reader, start=2)
+        ]
 
 
 def read_status(path: Path, inst: Instance, as_of: dt.date) -> list[StatusRow]:
