@@ -29,6 +29,7 @@ import argparse
 import collections
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -61,6 +62,18 @@ def _kind(finding: str) -> str:
     text = re.sub(r"'[^']*'", "'X'", text)
     text = re.sub(r"\b[A-Za-z]*\d[\w./#-]*", "N", text)
     return text[:160]
+
+
+def _commit() -> str:
+    """The code under test: short commit id, '+changes' when the planner or tests differ from it."""
+    try:
+        head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "planner", "tests", "bench"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+changes" if dirty else "")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -144,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     run()
     wall = time.perf_counter() - t0
     print()
-    print(f"seed {args.seed}, time limit {args.time_limit:g} s per solve, 1 worker")
+    print(f"seed {args.seed}, time limit {args.time_limit:g} s per solve, 1 worker, code {_commit()}, "
+          f"max trains {args.max_trains}, max orders {args.max_orders}")
     for key in ("instances", "family general", "family one-train", "family adc-pair", "plans checked", "no plan",
                 "cross-checked", "cross-checked at OPTIMAL", "ADC bound compared with a simple plan",
                 "instances with findings", *(f"known: {k}" for k in KNOWN_BUGS),
