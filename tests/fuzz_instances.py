@@ -141,6 +141,12 @@ def kg_per_batch(product: dict[str, Any], train: dict[str, Any]) -> float:
     return float(train["volume_l"]) * float(product["titer_g_per_l"]) * float(product["yield"]) / 1000.0
 
 
+def credited_grams(kg: float) -> int:
+    """Whole grams the campaign model credits a batch with (docs/model.md: "grams, floored"); 1e-9 g absorbs
+    float noise such as 5000 × 11.0926 / 1000 × 1000 = 55462.99999999999."""
+    return math.floor(kg * 1000 + 1e-9)
+
+
 def volume_fits(product: dict[str, Any], train: dict[str, Any]) -> bool:
     lo, hi = product.get("min_volume_l"), product.get("max_volume_l")
     v = float(train["volume_l"])
@@ -749,7 +755,7 @@ def model_optimum(inst: FuzzInstance) -> Optimum:
     for j in jobs:
         demand = round(j.order["quantity"]) if j.order["unit"] == "batches" else math.ceil(
             j.order["quantity"] * 1000 - 1e-9)
-        u = 1 if j.order["unit"] == "batches" else math.floor(j.per_batch * 1000)
+        u = 1 if j.order["unit"] == "batches" else credited_grams(j.per_batch)
         j.order["_demand"], j.order["_u"] = demand, u
         counts = [0]
         if j.earliest is not None and u > 0:  # a batch of under one gram delivers nothing in grams
@@ -1046,7 +1052,7 @@ def _summary_problems(inst: FuzzInstance, out: Path, s: dict) -> list[str]:
             demand, supplied = round(o["quantity"]), len(final)
         else:
             demand = math.ceil(o["quantity"] * 1000 - 1e-9)
-            supplied = sum(math.floor(kg_per_batch(product, inst.train(r["train"])) * 1000) for r in final)
+            supplied = sum(credited_grams(kg_per_batch(product, inst.train(r["train"]))) for r in final)
             got = sum(kg_per_batch(product, inst.train(r["train"])) for r in final)
             if got < o["quantity"] - 1e-6:
                 true_unmet += max(1, math.ceil(1000 * (o["quantity"] - got) / o["quantity"] - 1e-9))
