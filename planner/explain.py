@@ -4,17 +4,25 @@ Two kinds of reason are told apart. *Structural*: even with every eligible train
 no downtime) the order cannot finish by its due date — then the rules that bind (release, qualification,
 tech transfer, plant online, volume window, contracted site) are listed with their rows, and the
 relaxations that would fix it (a later due date, qualifying a plant). *Capacity*: it could finish alone, so
-in the plan it is late because the eligible trains are taken by other orders — then those orders are named.
+in the plan it is late because the eligible trains are taken by other orders. Then the CP-SAT model itself
+is asked: with the order required on time, one assumption literal per competing firm order ("no later and
+no shorter than in this plan") — an infeasible core, shrunk to a minimal one by deletion, names the orders
+that together make it impossible; and the earliest completion the order could have without hurting any of
+them is the smallest due-date relaxation. Both are statements about the campaign model (docs/model.md).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
+import time
 from collections import defaultdict
 
+from ortools.sat.python import cp_model
+
 from planner.expand import FINAL_STEP, Instance, Step, expand
-from planner.load import Order, ProblemData, Qualification
-from planner.model import fastest_completion
+from planner.load import Order, ProblemData, Qualification, Weights
+from planner.model import add_hints, build_model, fastest_completion
 from planner.plan import Plan
 from planner.validate import volume_fits
 
@@ -151,15 +159,132 @@ def _capacity(inst: Instance, order: Order, step: Step, plan: Plan) -> list[str]
     return lines
 
 
+@dataclasses.dataclass
+class ModelCheck:
+    """Budget for the model-based explanation: solver seconds per question and in all."""
+
+    weights: Weights
+    max_campaigns_per_pool: int = 3
+    seconds_per_solve: float = 10.0
+    seconds_total: float = 60.0
+    workers: int = 1
+
+
+def _competitors(inst: Instance, order: Order, plan: Plan) -> list[str]:
+    """Firm orders that may use one of the order's pools (any step), the order itself excluded."""
+    pools = {o.pool.id for s in inst.steps_of(order.order) for o in s.all_options}
+    rivals = {s.order.order for s in inst.steps for o in s.options
+              if o.pool.id in pools and s.order.firm and s.order.order != order.order}
+    return sorted(rivals)
+
+
+def _permille(quantity: float, unmet: float) -> int:
+    return math.ceil(1000 * unmet / quantity - 1e-9) if quantity else 0
+
+
+def model_reasons(inst: Instance, plan: Plan, order_id: str, check: ModelCheck) -> list[str]:
+    """Ask the model why `order_id` cannot be on time without making competing firm orders worse.
+
+    Each competing firm order X gets an assumption literal a_X ⇒ (X no later and no shorter than in the plan).
+    With the order itself required on time and in full, an INFEASIBLE answer comes with a set of assumptions
+    that suffices for infeasibility; removing one at a time and re-solving keeps only those needed (a minimal
+    core, as far as the time budget allows). A FEASIBLE answer means the plan itself was not the best the
+    model can do for this order.
+    """
+    started = time.perf_counter()
+    order = next(o for o in inst.data.orders if o.order == order_id)
+    results = {o.order: o for o in plan.orders}
+    rows = {o.order: o for o in inst.data.orders}
+    rivals = _competitors(inst, order, plan)
+    pm = build_model(inst, check.weights, check.max_campaigns_per_pool)
+    add_hints(pm, plan.result.campaigns)
+    m = pm.model
+    final = next(sv for sv in pm.steps.values() if sv.step.final and sv.step.order.order == order_id)
+    assert final.days_late is not None and final.unmet_permille is not None
+    m.add(final.unmet_permille == 0)
+    target = m.new_bool_var(f"on_time[{order_id}]")
+    m.add(final.days_late == 0).only_enforce_if(target)
+    literals: dict[int, str] = {}
+    keep_of: dict[str, cp_model.IntVar] = {}
+    for rival in rivals:
+        sv = next(v for v in pm.steps.values() if v.step.final and v.step.order.order == rival)
+        got = results[rival]
+        a = m.new_bool_var(f"keep[{rival}]")
+        assert sv.days_late is not None and sv.unmet_permille is not None
+        m.add(sv.days_late <= got.days_late).only_enforce_if(a)
+        m.add(sv.unmet_permille <= _permille(got.quantity, got.unmet_quantity)).only_enforce_if(a)
+        literals[a.index] = rival
+        keep_of[rival] = a
+
+    def solve(keep: list[str]) -> tuple[str, list[str]]:
+        m.clear_assumptions()
+        m.add_assumptions([keep_of[r] for r in keep] + [target])
+        solver = cp_model.CpSolver()
+        left = check.seconds_total - (time.perf_counter() - started)
+        solver.parameters.max_time_in_seconds = max(0.5, min(check.seconds_per_solve, left))
+        solver.parameters.num_workers = check.workers
+        status = solver.solve(m)
+        core = [literals[i] for i in solver.sufficient_assumptions_for_infeasibility() if i in literals]
+        return solver.status_name(status), core
+
+    m.clear_objective()
+    status, core = solve(rivals)
+    due = order.due
+    if status in ("OPTIMAL", "FEASIBLE"):
+        return [f"  the model finds a plan with {order_id} on time in which no competing firm order is later or "
+                "shorter: this plan was cut short by its time limit; a longer solve can fix it."]
+    if status != "INFEASIBLE":
+        return [f"  the model could not decide within {check.seconds_per_solve:g} s whether {order_id} can be on "
+                "time without delaying other firm orders (status " + status + ")."]
+    core = sorted(core) or list(rivals)
+    i = 0
+    while i < len(core) and time.perf_counter() - started < check.seconds_total:
+        trial = core[:i] + core[i + 1:]
+        if solve(trial)[0] == "INFEASIBLE":
+            core = trial
+        else:
+            i += 1
+    minimal = time.perf_counter() - started < check.seconds_total
+    named = "; ".join(
+        f"{r} (due {rows[r].due}, {results[r].status}, orders.csv row {rows[r].row})" for r in core
+    )
+    lines = [f"  the model proves {order_id} cannot be on time (due {due}, orders.csv row {order.row}) unless "
+             f"one of these firm orders is later or shorter than in this plan"
+             f"{'' if minimal else ' (core not minimised within the time budget)'}: {named}."]
+    if not core:
+        lines = [f"  the model proves {order_id} cannot be on time even with every other order moved freely."]
+    m.minimize(final.days_late)
+    m.clear_assumptions()
+    m.add_assumptions(list(keep_of.values()))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.5, check.seconds_per_solve)
+    solver.parameters.num_workers = check.workers
+    status_code = solver.solve(m)
+    if status_code == cp_model.OPTIMAL:
+        done = inst.date(inst.day(due) + round(solver.objective_value))
+        lines.append(f"  the smallest due-date relaxation that harms no other firm order: {order_id} due {done}.")
+    return lines
+
+
 def late_orders(plan: Plan) -> list[str]:
     return [o.order for o in plan.orders if o.firm and o.status in ("late", "partial", "unplanned")]
 
 
-def explain(inst: Instance, plan: Plan | None, order_id: str | None) -> list[str]:
-    """Explain one order, or every firm order that is late or short in the plan."""
+def explain(
+    inst: Instance, plan: Plan | None, order_id: str | None, check: ModelCheck | None = None
+) -> list[str]:
+    """Explain one order, or every firm order that is late or short in the plan.
+
+    With `check`, capacity reasons are also asked of the model (assumption literals, minimal core).
+    """
     ids = [order_id] if order_id else (late_orders(plan) if plan is not None else [])
     lines: list[str] = []
     for oid in ids:
-        lines += explain_order(inst, oid, plan)
+        told = explain_order(inst, oid, plan)
+        lines += told
+        capacity = plan is not None and any("other orders" in line for line in told)
+        if capacity and check is not None:
+            assert plan is not None
+            lines += model_reasons(inst, plan, oid, check)
     return lines or ["every firm order is on time in this plan."]
 

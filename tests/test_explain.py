@@ -39,3 +39,36 @@ def test_on_time_plan_has_nothing_to_explain(tmp_path: Path) -> None:
     assert check_plan(data, tmp_path / "plan").violations == []
     assert explain(outcome.plan.instance, outcome.plan, None) == ["every firm order is on time in this plan."]
     assert explain(outcome.plan.instance, outcome.plan, "O1")[-1] == "  it is on time in this plan."
+
+
+def test_model_core_names_the_competing_order_and_the_smallest_due_date(tmp_path: Path) -> None:
+    """One train, two 2-batch orders due 01-23 and 01-25: each alone ends 01-23 (batches days 0-10, 12-22), both
+    cannot. O1 (weight 2) goes first; O2 follows after the 5-day changeover: days 27-37 and 39-49, completion
+    2027-02-19. O3 runs at plant P2 and competes for nothing. The model proves O2 on time needs O1 worse."""
+    from planner.explain import ModelCheck
+    from planner.load import Weights
+    from tests.test_solve import PRODUCT_B
+
+    p2 = {**PLANT, "plant": "P2"}
+    product_c = {**PRODUCT_A, "product": "C", "client": "C3"}
+    orders = [
+        {**O1, "quantity": 20, "due": "2027-01-23"},
+        {**O1, "order": "O2", "client": "C2", "product": "B", "quantity": 20, "due": "2027-01-25", "weight": 1},
+        {**O1, "order": "O3", "client": "C3", "product": "C", "quantity": 20, "due": "2027-01-23", "weight": 1},
+    ]
+    data = write_instance(
+        tmp_path / "d", plants=[PLANT, p2], trains=[TRAIN, {**TRAIN, "train": "R2", "plant": "P2"}],
+        products=[PRODUCT_A, PRODUCT_B, product_c], orders=orders,
+        qualifications=[*QUALS, {"product": "C", "plant": "P2", "qualified_from": "2020-01-01"}],
+    )
+    outcome = run_solve(PlanRequest(data_dir=data, out=tmp_path / "plan", time_limit_s=10, workers=1, seed=0))
+    assert outcome.result.status == "OPTIMAL"
+    assert check_plan(data, tmp_path / "plan").violations == []
+    lines = explain(outcome.plan.instance, outcome.plan, None, ModelCheck(Weights()))
+    assert lines[0] == "O2 (C2, 20 kg of B, due 2027-01-25):"
+    assert lines[1] == "  alone it could finish by 2027-01-23, before its due date."
+    assert lines[-2:] == [
+        "  the model proves O2 cannot be on time (due 2027-01-25, orders.csv row 3) unless one of these firm orders "
+        "is later or shorter than in this plan: O1 (due 2027-01-23, on_time, orders.csv row 2).",
+        "  the smallest due-date relaxation that harms no other firm order: O2 due 2027-02-19.",
+    ]
