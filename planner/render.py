@@ -52,6 +52,7 @@ _PNG_TOP_PX, _PNG_BOTTOM_PX = 150, 110
 _PNG_SITE_ROW_PX, _PNG_PLANT_ROW_PX = 20, 40
 _PNG_UTIL_PANEL_PX = 520
 _PNG_HEAT_ROW_PX = 70
+_PNG_LEGEND_HEAD_PX, _PNG_LEGEND_ROW_PX = 40, 26  # legend title, one entry (8 pt at 150 dpi, matplotlib spacing)
 
 _HTML_SITE_ROW_PX, _HTML_PLANT_ROW_PX = 16, 30
 
@@ -117,14 +118,17 @@ def render_plan(plan_dir: Path, *, html: bool = True, png: bool = True, color_by
     return [target / n for n in names]
 
 
-def png_size(n_trains: int, kind: str) -> tuple[int, int]:
+def png_size(n_trains: int, kind: str, legend_entries: int = 0) -> tuple[int, int]:
     """Pixel size (width, height) of a PNG; `kind` is 'site', 'plant' or 'utilization' (rows = plants there).
 
     Fixed width and DPI; the height grows with the rows so every train keeps a readable row at 100+ trains.
+    A site image is also tall enough for its legend (`legend_entries` rows beside the chart): a site with a
+    few trains would otherwise cut the legend off.
     """
     n = max(1, n_trains)
     if kind == "site":
-        return PNG_WIDTH_PX, _PNG_TOP_PX + _PNG_BOTTOM_PX + _PNG_SITE_ROW_PX * n
+        legend = _PNG_TOP_PX + _PNG_LEGEND_HEAD_PX + _PNG_LEGEND_ROW_PX * legend_entries + 20
+        return PNG_WIDTH_PX, max(_PNG_TOP_PX + _PNG_BOTTOM_PX + _PNG_SITE_ROW_PX * n, legend)
     if kind == "plant":
         return PNG_WIDTH_PX, _PNG_TOP_PX + _PNG_BOTTOM_PX + _PNG_PLANT_ROW_PX * n + _PNG_UTIL_PANEL_PX
     if kind == "utilization":
@@ -414,12 +418,12 @@ def _gantt_figure(plan: _Plan, plants: list[str], groups: list[_Group], color_by
         "shapes": shapes, "annotations": annotations,
         "xaxis": {**dates, "side": "top", "showgrid": True, "gridcolor": "#C9CED4",
                   "minor": {"dtick": "M1", "showgrid": True, "gridcolor": "#ECEEF0"}},
+        # rows top to bottom, fixed: autorange would pad 5 % above the first train for the invisible marker
+        # trace that carries the bottom date axis (4-5 empty rows on the site chart)
         "yaxis": {"type": "category", "categoryorder": "array", "categoryarray": [t for _, t in rows],
-                  "autorange": "reversed", "tickfont": {"size": 10 if row_px < 20 else 11}, "showgrid": False,
-                  "showticklabels": bool(rows)},
+                  "autorange": False, "range": [max(len(rows), 1) - 0.5, -0.5],
+                  "tickfont": {"size": 10 if row_px < 20 else 11}, "showgrid": False, "showticklabels": bool(rows)},
     }
-    if not rows:
-        layout["yaxis"].update(autorange=False, range=[-0.5, 0.5])
     if tall:  # repeat the dates below a long chart; an axis shows only with a trace on it, hence the empty one
         layout["xaxis2"] = {**dates, "overlaying": "x", "matches": "x", "side": "bottom", "showgrid": False}
         data.append({"type": "scatter", "mode": "markers", "xaxis": "x2", "x": horizon, "y": [rows[0][1]] * 2,
@@ -560,6 +564,10 @@ def _save(fig: Any, path: Path, size: tuple[int, int]) -> None:
     fig.savefig(path, dpi=PNG_DPI, format="png", facecolor="white")
     if fig.canvas.get_width_height() != size:  # would mean the layout arithmetic above is wrong
         raise RuntimeError(f"{path.name}: drawn {fig.canvas.get_width_height()} px, expected {size}")
+    for legend in fig.legends:  # likewise: a legend taller than the image would be cut off
+        box = legend.get_window_extent()
+        if box.y0 < 0 or box.y1 > size[1]:
+            raise RuntimeError(f"{path.name}: the legend ({box.y0:.0f}..{box.y1:.0f} px) does not fit {size}")
 
 
 def _rects(part: pd.DataFrame, ypos: dict[str, int], height: float) -> list[list[tuple[float, float]]]:
@@ -636,9 +644,15 @@ def _draw_gantt(ax: Any, plan: _Plan, plants: list[str], groups: list[_Group], c
     return handles
 
 
-def _margins(fig: Any, size: tuple[int, int], top_px: int, bottom_px: int) -> None:
-    w, h = size
-    fig.subplots_adjust(left=_PNG_LEFT_PX / w, right=1 - _PNG_RIGHT_PX / w, top=1 - top_px / h, bottom=bottom_px / h)
+def _legend_entries(tasks: pd.DataFrame, groups: list[_Group], color_by: str) -> int:
+    """How many entries `_draw_gantt` puts into the legend for these tasks."""
+    batches = tasks[tasks["kind"] == "batch"]
+    co = tasks[tasks["kind"] == "changeover"]
+    return (
+        sum(1 for g in groups if batches[color_by].isin(g.members).any())
+        + int((co["from_product"] != co["product"]).any()) + int((co["from_product"] == co["product"]).any())
+        + int((tasks["kind"] == "downtime").any())
+    )
 
 
 def _legend(fig: Any, handles: list[Any], title: str, size: tuple[int, int], top_px: int) -> None:
@@ -700,10 +714,12 @@ def _draw_pngs(plan: _Plan, groups: list[_Group], color_by: str, out: Path) -> l
     names = []
 
     n_site = sum(len(plan.trains[p]) for p in plan.plants)
-    size = png_size(n_site, "site")
+    size = png_size(n_site, "site", legend_entries=_legend_entries(plan.gantt, groups, color_by))
     fig = _new_figure(size)
-    _margins(fig, size, _PNG_TOP_PX, _PNG_BOTTOM_PX)
-    ax = fig.add_subplot()
+    w, h = size
+    gantt_h = _PNG_SITE_ROW_PX * max(n_site, 1)  # rows keep their height when the legend makes the image taller
+    ax = fig.add_axes((_PNG_LEFT_PX / w, 1 - (_PNG_TOP_PX + gantt_h) / h, 1 - (_PNG_LEFT_PX + _PNG_RIGHT_PX) / w,
+                       gantt_h / h))
     handles = _draw_gantt(ax, plan, plan.plants, groups, color_by, label_size=6.5)
     _legend(fig, handles, legend_title, size, _PNG_TOP_PX)
     empty = [p for p in plan.plants if not plan.trains[p]]

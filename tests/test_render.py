@@ -100,6 +100,10 @@ def test_site_page_draws_every_task_exactly_once(bundled: tuple[Path, list[Path]
     heat = figs[1]["data"][0]
     plants = {r["plant"] for r in _rows(plan / "utilization.csv")}
     assert heat["type"] == "heatmap" and len(heat["z"]) == len(plants)
+    # the rows fill the chart: no padding above the first train (autorange would add 5 % for the marker trace
+    # that carries the bottom date axis of a tall chart)
+    rows = figs[0]["layout"]["yaxis"]["categoryarray"]
+    assert len(rows) > 30 and figs[0]["layout"]["yaxis"]["range"] == [len(rows) - 0.5, -0.5]
 
 
 def test_plant_pages_draw_exactly_their_plants_tasks(bundled: tuple[Path, list[Path]]) -> None:
@@ -192,6 +196,14 @@ def test_pngs_have_their_size_and_are_drawn(bundled: tuple[Path, list[Path]]) ->
             assert inked > 0.1 and colours > 50, (name, inked, colours)
         else:  # a plant without tasks still gets axes, a message and its (empty) utilization panel
             assert inked > 0.005, name
+
+
+def test_site_png_of_a_small_site_is_tall_enough_for_its_legend(tiny_plan: Path) -> None:
+    render_plan(tiny_plan, html=False)
+    size, inked, _ = _png_stats(tiny_plan / "charts" / "site.png")
+    entries = 5  # Acme, Beta, product changeover, turnaround, downtime
+    assert size == png_size(3, "site", legend_entries=entries) and size[1] > png_size(3, "site")[1]
+    assert inked > 0.01
 
 
 def test_colour_by_modality_uses_one_trace_per_modality(tiny_plan: Path) -> None:
