@@ -236,7 +236,10 @@ def model_reasons(inst: Instance, plan: Plan, order_id: str, check: ModelCheck) 
     if status != "INFEASIBLE":
         return [f"  the model could not decide within {check.seconds_per_solve:g} s whether {order_id} can be on "
                 "time without delaying other firm orders (status " + status + ")."]
-    core = sorted(core) or list(rivals)
+    core = core or list(rivals)
+    # try to drop the least likely culprits first (due dates far from this order's), so that what is left
+    # when the budget runs out is the orders that compete for the same weeks
+    core.sort(key=lambda r: (-abs((rows[r].due - due).days), r))
     i = 0
     while i < len(core) and time.perf_counter() - started < check.seconds_total:
         trial = core[:i] + core[i + 1:]
@@ -246,7 +249,8 @@ def model_reasons(inst: Instance, plan: Plan, order_id: str, check: ModelCheck) 
             i += 1
     minimal = time.perf_counter() - started < check.seconds_total
     named = "; ".join(
-        f"{r} (due {rows[r].due}, {results[r].status}, orders.csv row {rows[r].row})" for r in core
+        f"{r} (due {rows[r].due}, {results[r].status}, orders.csv row {rows[r].row})"
+        for r in sorted(core, key=lambda r: (rows[r].due, r))
     )
     lines = [f"  the model proves {order_id} cannot be on time (due {due}, orders.csv row {order.row}) unless "
              f"one of these firm orders is later or shorter than in this plan"
