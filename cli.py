@@ -422,8 +422,15 @@ def explain(
     order: Annotated[str | None, typer.Option(help="Order id (default: every late or short firm order).")] = None,
     time_limit: Annotated[float, typer.Option(help="Seconds to plan before explaining.")] = 30.0,
     workers: Annotated[int, typer.Option(help="CP-SAT workers; 0 = all cores.")] = 0,
+    prove_seconds: Annotated[float, typer.Option(
+        help="Seconds per late order to ask the model which competing orders make it late (0: skip).")] = 30.0,
 ) -> None:
-    """Say why firm orders cannot be on time: binding rules with their input rows, or competing orders."""
+    """Say why firm orders cannot be on time: binding rules with their input rows, or competing orders.
+
+    Capacity reasons come from the model: with the order required on time and every competing firm order held
+    to its plan, a minimal infeasible set of those orders, and the earliest due date that harms none of them.
+    """
+    from planner.explain import ModelCheck
     from planner.explain import explain as tell
 
     with _bad_input_exits():
@@ -431,8 +438,13 @@ def explain(
     if outcome.plan is None:
         err_console.print("no plan found to explain", markup=False)
         raise typer.Exit(1)
+    settings = outcome.plan.instance.data.settings
+    check = None if prove_seconds <= 0 else ModelCheck(
+        settings.weights, settings.solver.max_campaigns_per_pool, seconds_per_solve=min(10.0, prove_seconds),
+        seconds_total=prove_seconds, workers=workers or 1,
+    )
     try:
-        lines = tell(outcome.plan.instance, outcome.plan, order)
+        lines = tell(outcome.plan.instance, outcome.plan, order, check)
     except KeyError:
         err_console.print(f"error: --order {order!r} is not in orders.csv", markup=False)
         raise typer.Exit(2) from None

@@ -47,6 +47,38 @@ def test_model_core_names_the_competing_order_and_the_smallest_due_date(tmp_path
     2027-02-19. O3 runs at plant P2 and competes for nothing. The model proves O2 on time needs O1 worse."""
     from planner.explain import ModelCheck
     from planner.load import Weights
+
+    data = _two_orders_one_train(tmp_path)
+    outcome = run_solve(PlanRequest(data_dir=data, out=tmp_path / "plan", time_limit_s=10, workers=1, seed=0))
+    assert outcome.result.status == "OPTIMAL"
+    assert check_plan(data, tmp_path / "plan").violations == []
+    lines = explain(outcome.plan.instance, outcome.plan, None, ModelCheck(Weights()))
+    assert lines[0] == "O2 (C2, 20 kg of B, due 2027-01-25):"
+    assert lines[1] == "  alone it could finish by 2027-01-23, before its due date."
+    assert lines[-2:] == CORE_LINES
+
+
+CORE_LINES = [
+    "  the model proves O2 cannot be on time (due 2027-01-25, orders.csv row 3) unless one of these firm orders "
+    "is later or shorter than in this plan: O1 (due 2027-01-23, on_time, orders.csv row 2).",
+    "  the smallest due-date relaxation that harms no other firm order: O2 due 2027-02-19.",
+]
+
+
+def test_cli_explain_prints_the_model_core(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    data = _two_orders_one_train(tmp_path)
+    result = CliRunner().invoke(app, ["explain", str(data), "--workers", "1", "--time-limit", "10"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-2:] == CORE_LINES
+    skipped = CliRunner().invoke(app, ["explain", str(data), "--workers", "1", "--prove-seconds", "0"])
+    assert "the model proves" not in skipped.output
+
+
+def _two_orders_one_train(tmp_path: Path) -> Path:
     from tests.test_solve import PRODUCT_B
 
     p2 = {**PLANT, "plant": "P2"}
@@ -61,14 +93,4 @@ def test_model_core_names_the_competing_order_and_the_smallest_due_date(tmp_path
         products=[PRODUCT_A, PRODUCT_B, product_c], orders=orders,
         qualifications=[*QUALS, {"product": "C", "plant": "P2", "qualified_from": "2020-01-01"}],
     )
-    outcome = run_solve(PlanRequest(data_dir=data, out=tmp_path / "plan", time_limit_s=10, workers=1, seed=0))
-    assert outcome.result.status == "OPTIMAL"
-    assert check_plan(data, tmp_path / "plan").violations == []
-    lines = explain(outcome.plan.instance, outcome.plan, None, ModelCheck(Weights()))
-    assert lines[0] == "O2 (C2, 20 kg of B, due 2027-01-25):"
-    assert lines[1] == "  alone it could finish by 2027-01-23, before its due date."
-    assert lines[-2:] == [
-        "  the model proves O2 cannot be on time (due 2027-01-25, orders.csv row 3) unless one of these firm orders "
-        "is later or shorter than in this plan: O1 (due 2027-01-23, on_time, orders.csv row 2).",
-        "  the smallest due-date relaxation that harms no other firm order: O2 due 2027-02-19.",
-    ]
+    return data
