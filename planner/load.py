@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
+import re
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic_core import PydanticCustomError
 
 Modality = Literal["mAb", "ADC", "AAV"]
 Unit = Literal["kg", "batches"]
@@ -56,25 +59,73 @@ class _Row(BaseModel):
     row: int
 
 
+# Upper bounds keep every number the model derives (grams, batches, days, objective terms) inside the
+# solver's 64-bit integers and every date computation inside Python's calendar; each is far above any real
+# site (the largest bioreactors hold ~25,000 L, titers stay below 20 g/L, orders below a few tonnes).
+MAX_DAYS = 36_500
+"""Durations in days (100 years); also the longest planning horizon."""
+MAX_VOLUME_L = 1_000_000
+MAX_TITER_G_PER_L = 1_000
+"""A litre of product solution holds at most about a kilogram."""
+MAX_QUANTITY = 1_000_000
+"""kg or batches of one order."""
+MAX_RATIO = 1_000
+"""kg of intermediate per kg of conjugate."""
+MAX_ORDER_WEIGHT = 1_000_000
+MAX_REVENUE_K = 1_000_000_000
+MAX_OBJECTIVE_WEIGHT = 1_000_000_000
+FIRST_DATE = dt.date(1900, 1, 1)
+LAST_DATE = dt.date(2999, 12, 31)
+"""Every input date lies in [FIRST_DATE, LAST_DATE]: far enough from the calendar's ends (year 1, 9999) that
+adding any duration of the data contract stays a valid date."""
+
 PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-Days = Annotated[int, Field(ge=0, le=36500)]
-PositiveDays = Annotated[int, Field(gt=0, le=36500)]
+Days = Annotated[int, Field(ge=0, le=MAX_DAYS)]
+PositiveDays = Annotated[int, Field(gt=0, le=MAX_DAYS)]
+Volume = Annotated[float, Field(gt=0, le=MAX_VOLUME_L, allow_inf_nan=False)]
+Titer = Annotated[float, Field(gt=0, le=MAX_TITER_G_PER_L, allow_inf_nan=False)]
+Quantity = Annotated[float, Field(gt=0, le=MAX_QUANTITY, allow_inf_nan=False)]
+Ratio = Annotated[float, Field(gt=0, le=MAX_RATIO, allow_inf_nan=False)]
+OrderWeight = Annotated[float, Field(ge=0, le=MAX_ORDER_WEIGHT, allow_inf_nan=False)]
+Revenue = Annotated[float, Field(ge=0, le=MAX_REVENUE_K, allow_inf_nan=False)]
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date(value: object) -> object:
+    """Only ISO dates: pydantic would read a number (`2027`, an Excel serial `46388`) as Unix seconds (1970)."""
+    if (isinstance(value, str) and not _ISO_DATE.match(value.strip())) or isinstance(value, int | float):
+        raise PydanticCustomError("date_format", "Input should be a date YYYY-MM-DD")
+    return value
+
+
+def _date_in_range(value: dt.date) -> dt.date:
+    if not FIRST_DATE <= value <= LAST_DATE:
+        raise PydanticCustomError("date_range", f"Input should be a date from {FIRST_DATE} to {LAST_DATE}")
+    return value
+
+
+Date = Annotated[dt.date, BeforeValidator(_iso_date), AfterValidator(_date_in_range)]
 Text = Annotated[str, Field(min_length=1)]
+ObjectiveWeight = Annotated[int, Field(ge=0, le=MAX_OBJECTIVE_WEIGHT)]
+MAX_TIME_LIMIT_S = 10_000_000
+MAX_WORKERS = 1_024
+MAX_SEED = 2**31 - 1
+"""CP-SAT's random_seed is a 32-bit integer."""
 
 
 class Plant(_Row):
     plant: Text
     campus: str = ""
-    online_from: dt.date
-    online_until: dt.date | None = None
+    online_from: Date
+    online_until: Date | None = None
 
 
 class Train(_Row):
     train: Text
     plant: Text
     modality: Modality
-    volume_l: PositiveFloat
+    volume_l: Volume
     turnaround_days: Days
     changeover_days: Days
 
@@ -83,14 +134,14 @@ class Product(_Row):
     product: Text
     client: Text
     modality: Modality
-    titer_g_per_l: PositiveFloat
-    yield_: Annotated[float, Field(gt=0, le=1, alias="yield")]
+    titer_g_per_l: Titer
+    yield_: Annotated[float, Field(gt=0, le=1, alias="yield", allow_inf_nan=False)]
     batch_days: PositiveDays
     tech_transfer_days: Days | None = None
-    min_volume_l: PositiveFloat | None = None
-    max_volume_l: PositiveFloat | None = None
+    min_volume_l: Volume | None = None
+    max_volume_l: Volume | None = None
     intermediate: str | None = None
-    intermediate_kg_per_kg: PositiveFloat | None = None
+    intermediate_kg_per_kg: Ratio | None = None
     release_days: Days | None = None
     max_hold_days: Days | None = None
 
@@ -103,27 +154,27 @@ class Order(_Row):
     order: Text
     client: Text
     product: Text
-    quantity: PositiveFloat
+    quantity: Quantity
     unit: Unit
-    release: dt.date
-    due: dt.date
-    weight: NonNegFloat
+    release: Date
+    due: Date
+    weight: OrderWeight
     firm: bool
-    revenue: NonNegFloat = 0.0
+    revenue: Revenue = 0.0
     plant: str | None = None
 
 
 class Qualification(_Row):
     product: Text
     plant: Text
-    qualified_from: dt.date
+    qualified_from: Date
 
 
 class Downtime(_Row):
     plant: Text
     train: str | None = None
-    start: dt.date
-    end: dt.date
+    start: Date
+    end: Date
     reason: str = ""
 
 
@@ -135,29 +186,29 @@ class Changeover(_Row):
 
 class Horizon(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    start: dt.date = dt.date(2027, 1, 1)
-    end: dt.date = dt.date(2029, 1, 1)
+    start: Date = dt.date(2027, 1, 1)
+    end: Date = dt.date(2029, 1, 1)
 
 
 class Weights(BaseModel):
     """Objective weights; integers because CP-SAT objectives are integral."""
 
     model_config = ConfigDict(extra="forbid")
-    unmet_permille: Annotated[int, Field(ge=0)] = 10_000_000
-    late_day: Annotated[int, Field(ge=0)] = 1_000
-    revenue_k: Annotated[int, Field(ge=0)] = 1
-    changeover_day: Annotated[int, Field(ge=0)] = 10
-    moved_batch: Annotated[int, Field(ge=0)] = 50_000
+    unmet_permille: ObjectiveWeight = 10_000_000
+    late_day: ObjectiveWeight = 1_000
+    revenue_k: ObjectiveWeight = 1
+    changeover_day: ObjectiveWeight = 10
+    moved_batch: ObjectiveWeight = 50_000
     """Replan stability: per batch taken off the pool (set of identical trains) it had in the previous plan."""
-    shifted_day: Annotated[int, Field(ge=0)] = 5_000
+    shifted_day: ObjectiveWeight = 5_000
     """Replan stability: per day a campaign starts earlier or later than in the previous plan."""
 
 
 class SolverSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    time_limit_s: Annotated[float, Field(gt=0)] = 60.0
-    workers: Annotated[int, Field(ge=0)] = 0
-    seed: Annotated[int, Field(ge=0)] = 0
+    time_limit_s: Annotated[float, Field(gt=0, le=MAX_TIME_LIMIT_S, allow_inf_nan=False)] = 60.0
+    workers: Annotated[int, Field(ge=0, le=MAX_WORKERS)] = 0
+    seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 0
     max_campaigns_per_pool: Annotated[int, Field(ge=1, le=50)] = 3
     max_transfer_options: Annotated[int, Field(ge=0, le=1000)] = 6
 
@@ -221,7 +272,9 @@ def _describe(error: dict[str, Any]) -> str:
     message = message[0].lower() + message[1:]
     if error["type"] == "missing":
         return "a value is required"
-    return f"{message} (got {error['input']!r})"
+    got = error["input"]
+    shown = got.isoformat() if isinstance(got, dt.date | dt.time) else repr(got)  # TOML dates read as TOML
+    return f"{message} (got {shown})"
 
 
 @dataclass(frozen=True)
@@ -232,6 +285,41 @@ class Unreadable:
 
 
 Cell = str | Unreadable
+
+
+SEPARATORS = {";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+def _header_errors(name: str, header: list[str], model: type[_Row]) -> list[InputError]:
+    """Missing and repeated columns of a header row; a semicolon- or tab-separated header is said so once."""
+    required, optional = _columns(model)
+    known = required + optional
+    if len(header) == 1 and header[0] not in known:
+        for sep, word in SEPARATORS.items():
+            if sep in header[0] and any(c in known for c in header[0].split(sep)):
+                return [
+                    InputError(
+                        name, 1, None,
+                        f"the header is one cell {_shown(header[0])}: the file is {word}-separated; "
+                        "save it comma-separated (CSV UTF-8)",
+                    )
+                ]
+    errors: list[InputError] = []
+    for column in required:
+        if column not in header:
+            near = [h for h in header if h.lower() == column.lower()]
+            hint = f" (the header has {near[0]!r}; column names are case-sensitive)" if near else ""
+            errors.append(InputError(name, 1, column, "missing column" + hint))
+    for column in known:
+        places = [i + 1 for i, h in enumerate(header) if h == column]
+        if len(places) > 1:
+            where = ", ".join(map(str, places))
+            errors.append(InputError(name, 1, column, f"duplicate column (header cells {where})"))
+    return errors
+
+
+def _shown(text: str, most: int = 60) -> str:
+    return repr(text if len(text) <= most else text[: most - 3] + "...")
 
 
 def typed_rows(
@@ -246,17 +334,19 @@ def typed_rows(
     `name` locates messages (`orders.csv`, `site.xlsx sheet orders`); `header` is the header row (row 1).
     Appends one InputError per bad cell instead of stopping.
     """
-    header = [h.strip() for h in header]
+    header = [h.strip().lstrip("\ufeff").strip() for h in header]  # a second BOM (a file saved twice) is no name
     required, optional = _columns(model)
-    missing = [c for c in required if c not in header]
-    for column in missing:
-        errors.append(InputError(name, 1, column, "missing column"))
-    if missing:
+    problems = _header_errors(name, header, model)
+    if problems:
+        errors.extend(problems)
         return []
     keep = {c: i for i, c in enumerate(header) if c in required or c in optional}
     result: list[Any] = []
     for number, cells in rows:
-        if not any(isinstance(c, Unreadable) or c.strip() for c in cells):
+        cells = list(cells)
+        while cells and isinstance(cells[-1], str) and not cells[-1].strip():
+            cells.pop()  # trailing empty cells (a spreadsheet's trailing commas) are no cells
+        if not cells:
             continue
         if len(cells) > len(header):
             errors.append(InputError(name, number, None, f"{len(cells)} cells but the header has {len(header)}"))
@@ -283,22 +373,81 @@ def typed_rows(
     return result
 
 
-def read_table(path: Path, model: type[_Row], errors: list[InputError]) -> list[Any]:
-    """Parse one CSV into row models; append one InputError per bad cell instead of stopping."""
-    name = path.name
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_BAD_BYTE = re.compile("[\udc80-\udcff]")
+SAVE_AS_UTF8 = "save the file as CSV UTF-8"
+
+
+def _text_problem(text: str, where: str = "the cell") -> str | None:
+    """Why a decoded cell is not text (bytes that are not UTF-8, NUL characters); None when it is."""
+    bad = _BAD_BYTE.search(text)
+    if bad is not None:
+        byte = ord(bad.group()) - 0xDC00
+        shown = _BAD_BYTE.sub("\ufffd", text)
+        return f"not UTF-8 text (byte 0x{byte:02X} in {_shown(shown)}); {SAVE_AS_UTF8}"
+    if "\x00" in text:
+        return f"NUL character in {where} (a UTF-16 or binary file?); {SAVE_AS_UTF8}"
+    return None
+
+
+def _read_text(path: Path, name: str, errors: list[InputError], save_as: str = SAVE_AS_UTF8) -> str | None:
+    """A text file's content, with bytes that are not UTF-8 kept as surrogates for the cell checks to name."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        errors.append(InputError(name, None, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})"))
+        data = path.read_bytes()
+    except OSError as exc:
+        errors.append(InputError(name, None, None, f"cannot read the file ({exc.strerror or type(exc).__name__})"))
+        return None
+    if data.startswith(_UTF16_BOMS):
+        errors.append(InputError(name, None, None, f"UTF-16 text; {save_as}"))
+        return None
+    return data.decode("utf-8-sig", errors="surrogateescape")
+
+
+def read_table(path: Path, model: type[_Row], errors: list[InputError]) -> list[Any]:
+    """Parse one CSV into row models; append one InputError per bad cell instead of stopping.
+
+    Rows are the CSV's records (a quoted cell may hold a line break), numbered from 2 like a spreadsheet's.
+    A cell whose bytes are not UTF-8 is named with its row and column; a malformed record stops the file.
+    """
+    name = path.name
+    text = _read_text(path, name, errors)
+    if text is None:
         return []
-    lines = text.splitlines()
-    if not lines or not lines[0].strip():
-        required, _ = _columns(model)
-        errors.append(InputError(name, 1, None, "empty file; expected a header with " + ", ".join(required)))
+    required, _ = _columns(model)
+    expected = ", ".join(required)
+    if not text.strip():
+        errors.append(InputError(name, 1, None, "empty file; expected a header with " + expected))
         return []
-    reader = csv.reader(lines)
-    header = next(reader)
-    return typed_rows(name, header, enumerate(reader, start=2), model, errors)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    records: list[tuple[int, list[Cell]]] = []
+    number = 1
+    header: list[str] | None = None
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            reason = str(exc)
+            if "field larger than field limit" in reason:
+                reason = f"a cell longer than {csv.field_size_limit():,} characters (a quote never closed?)"
+            elif "unexpected end of data" in reason:
+                reason = "a quoted cell is never closed"
+            errors.append(InputError(name, 1 if header is None else number + 1, None, f"not valid CSV: {reason}"))
+            return []
+        if header is None:
+            header = cells
+            continue
+        number += 1
+        records.append((number, [Unreadable(p) if (p := _text_problem(c)) else c for c in cells]))
+    if header is None or not any(h.strip() for h in header):
+        errors.append(InputError(name, 1, None, "empty header row; the first line must be the header with " + expected))
+        return []
+    problems = [p for h in header if (p := _text_problem(h, "the header"))]
+    if problems:
+        errors.append(InputError(name, 1, None, problems[0]))
+        return []
+    return typed_rows(name, header, records, model, errors)
 
 
 def read_settings(folder: Path, errors: list[InputError]) -> Settings:
@@ -306,17 +455,43 @@ def read_settings(folder: Path, errors: list[InputError]) -> Settings:
     path = folder / "settings.toml"
     if not path.exists():
         return Settings()
+    text = _read_text(path, "settings.toml", errors, "save the file as UTF-8")
+    if text is None:
+        return Settings()
+    bad = _BAD_BYTE.search(text) or re.search("\x00", text)
+    if bad is not None:
+        what = "a NUL character" if bad.group() == "\x00" else f"byte 0x{ord(bad.group()) - 0xDC00:02X}, not UTF-8"
+        line = text.count("\n", 0, bad.start()) + 1
+        errors.append(InputError("settings.toml", None, None, f"line {line}: {what}; save the file as UTF-8"))
+        return Settings()
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         errors.append(InputError("settings.toml", None, None, f"not valid TOML: {exc}"))
+        return Settings()
+    booleans = [
+        f"{section}.{key}"
+        for section, table in raw.items()
+        if isinstance(table, dict)
+        for key, value in table.items()
+        if isinstance(value, bool)
+    ]
+    for key in booleans:  # pydantic would read true as 1; no setting is a boolean
+        message = f"key {key}: input should be a number or a date, not true or false"
+        errors.append(InputError("settings.toml", None, None, message))
+    if booleans:
         return Settings()
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:
         for error in exc.errors():
             key = ".".join(str(p) for p in error["loc"])
-            message = "unknown key" if error["type"] == "extra_forbidden" else _describe(error)
+            if error["type"] == "extra_forbidden":
+                message = "unknown key"
+            elif error["type"] in ("model_type", "dict_type"):
+                message = f"should be a table [{key}] of keys (got {error['input']!r})"
+            else:
+                message = _describe(error)
             errors.append(InputError("settings.toml", None, None, f"key {key}: {message}"))
         return Settings()
 
@@ -357,6 +532,17 @@ def _problem(folder: Path, tables: dict[str, list[Any]], settings: Settings, sou
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 SETTINGS_SHEET = "settings"
+_SHEET_NAMES = {name.removesuffix(".csv") for name in TABLES} | {SETTINGS_SHEET}
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+"""Compound-file signature: Excel 97-2003 .xls, and every password-protected (encrypted) .xlsx."""
+
+
+def _starts_with(path: Path, signature: bytes) -> bool:
+    try:
+        with path.open("rb") as f:
+            return f.read(len(signature)) == signature
+    except OSError:
+        return False
 
 
 def cell_text(value: object) -> str:
@@ -466,12 +652,25 @@ def _workbook_data(path: Path) -> ProblemData:
         try:
             book = openpyxl.load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:  # zipfile, XML and openpyxl errors alike: the file is not a usable workbook
-            raise InputErrors(
-                [InputError(book_name, None, None, f"not a readable .xlsx workbook ({_one_line(exc)})")]
-            ) from None
+            reason = _one_line(exc)
+            if _starts_with(path, _OLE2):
+                reason = "an Excel 97-2003 .xls file or a password-protected workbook; save it as .xlsx, no password"
+            message = f"not a readable .xlsx workbook ({reason})"
+            raise InputErrors([InputError(book_name, None, None, message)]) from None
         try:
-            titles = {title.strip().lower(): title for title in book.sheetnames}
             errors: list[InputError] = []
+            titles: dict[str, str] = {}
+            for title in book.sheetnames:
+                key = title.strip().lower()
+                if key in titles and key in _SHEET_NAMES:
+                    errors.append(
+                        InputError(
+                            book_name, None, None,
+                            f"sheets {titles[key]!r} and {title!r} both name the {key} table (names match ignoring "
+                            "case and surrounding spaces)",
+                        )
+                    )
+                titles.setdefault(key, title)
             source: dict[str, str] = {}
             sheets: dict[str, list[list[Cell]] | None] = {}
             for key in [*TABLES, "settings.toml"]:
@@ -519,5 +718,9 @@ def load_data(path: Path | str) -> ProblemData:
             raise InputErrors([InputError(str(path), None, None, "workbook not found")])
         return _workbook_data(path)
     if path.exists():
-        raise InputErrors([InputError(str(path), None, None, "not a data folder or an .xlsx workbook")])
+        hint = {
+            ".xls": " (an Excel 97-2003 file: save it as .xlsx)",
+            ".csv": " (one table: give the folder that holds every table)",
+        }.get(path.suffix.lower(), "")
+        raise InputErrors([InputError(str(path), None, None, "not a data folder or an .xlsx workbook" + hint)])
     raise InputErrors([InputError(str(path), None, None, "data folder not found")])

@@ -7,19 +7,35 @@ modelled without surprises. Every problem is reported, not just the first, locat
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from pathlib import Path
 
-from planner.load import InputError, InputErrors, Order, ProblemData, Product, Train, load_data
+from pydantic import ValidationError
+
+from planner.load import (
+    FIRST_DATE,
+    LAST_DATE,
+    MAX_DAYS,
+    InputError,
+    InputErrors,
+    Order,
+    ProblemData,
+    Product,
+    SolverSettings,
+    Train,
+    load_data,
+)
+
+OBJECTIVE_LIMIT = 2**53
+"""Largest objective the data may make possible: the solver's 64-bit integers hold it with room to spare, and
+the summary's floats hold it exactly."""
 
 
-def _duplicates(file: str, column: str, rows: list, key) -> list[InputError]:
+def _duplicates(file: str, column: str, rows: list, key, what=None) -> list[InputError]:
     seen = Counter(key(r) for r in rows)
-    return [
-        InputError(file, r.row, column, f"duplicate {column} {key(r)!r}")
-        for r in rows
-        if seen[key(r)] > 1
-    ]
+    what = what or (lambda k: f"duplicate {column} {k!r}")
+    return [InputError(file, r.row, column, what(key(r))) for r in rows if seen[key(r)] > 1]
 
 
 def volume_fits(product: Product, volume_l: float) -> bool:
@@ -100,11 +116,22 @@ def _reference_errors(data: ProblemData) -> list[InputError]:
     return errors
 
 
+ADC_COLUMNS = ("intermediate_kg_per_kg", "release_days", "max_hold_days")
+
+
 def _product_errors(p: Product, products: dict[str, Product], f: str = "products.csv") -> list[InputError]:
     errors: list[InputError] = []
     if p.min_volume_l is not None and p.max_volume_l is not None and p.min_volume_l > p.max_volume_l:
         errors.append(InputError(f, p.row, "max_volume_l", f"max_volume_l {p.max_volume_l:g} is below min_volume_l"))
     if p.intermediate is None:
+        for column in ADC_COLUMNS:
+            if getattr(p, column) is not None:
+                errors.append(
+                    InputError(
+                        f, p.row, column,
+                        "only an ADC with an intermediate uses this; name the intermediate or leave the cell blank",
+                    )
+                )
         return errors
     if p.modality != "ADC":
         errors.append(InputError(f, p.row, "intermediate", f"only ADC products have an intermediate ({p.modality})"))
@@ -113,7 +140,7 @@ def _product_errors(p: Product, products: dict[str, Product], f: str = "products
         errors.append(InputError(f, p.row, "intermediate", f"unknown product {p.intermediate!r}"))
     elif products[p.intermediate].modality != "mAb":
         errors.append(InputError(f, p.row, "intermediate", f"intermediate {p.intermediate!r} is not a mAb product"))
-    for column in ("intermediate_kg_per_kg", "release_days", "max_hold_days"):
+    for column in ADC_COLUMNS:
         if getattr(p, column) is None:
             errors.append(InputError(f, p.row, column, "a value is required for an ADC with an intermediate"))
     if p.release_days is not None and p.max_hold_days is not None and p.max_hold_days < p.release_days:
@@ -181,19 +208,78 @@ def validate(data: ProblemData) -> list[InputError]:
     errors += _duplicates(w("trains.csv"), "train", data.trains, lambda r: r.train)
     errors += _duplicates(w("products.csv"), "product", data.products, lambda r: r.product)
     errors += _duplicates(w("orders.csv"), "order", data.orders, lambda r: r.order)
-    errors += _duplicates(w("qualifications.csv"), "plant", data.qualifications, lambda r: (r.product, r.plant))
     errors += _duplicates(
-        w("changeovers.csv"), "to_product", data.changeovers, lambda r: (r.from_product, r.to_product)
+        w("qualifications.csv"), "plant", data.qualifications, lambda r: (r.product, r.plant),
+        lambda k: f"duplicate qualification of {k[0]!r} at plant {k[1]!r}",
+    )
+    errors += _duplicates(
+        w("changeovers.csv"), "to_product", data.changeovers, lambda r: (r.from_product, r.to_product),
+        lambda k: f"duplicate changeover from {k[0]!r} to {k[1]!r}",
     )
     errors += _reference_errors(data)
     if not errors:
         errors += _service_errors(data)
     horizon = data.settings.horizon
-    if horizon.end <= horizon.start:
-        errors.append(
-            InputError(w("settings.toml"), None, None, f"horizon.end {horizon.end} is not after horizon.start")
-        )
+    problem = horizon_problem(horizon.start, horizon.end)
+    if problem is not None:
+        errors.append(InputError(w("settings.toml"), None, None, problem))
+    errors += _objective_errors(data)
     return errors
+
+
+def horizon_problem(start: dt.date, end: dt.date) -> str | None:
+    """Why [start, end) is no planning horizon (None when it is); also for the CLI's --start and --end."""
+    for name, day in (("horizon.start", start), ("horizon.end", end)):
+        if not FIRST_DATE <= day <= LAST_DATE:
+            return f"{name} {day} is not a date from {FIRST_DATE} to {LAST_DATE}"
+    if end <= start:
+        return f"horizon.end {end} is not after horizon.start"
+    if (end - start).days > MAX_DAYS:
+        return f"horizon.end {end} is more than {MAX_DAYS} days (100 years) after horizon.start {start}"
+    return None
+
+
+SOLVER_OPTIONS = {"time_limit_s": "--time-limit", "workers": "--workers", "seed": "--seed"}
+
+
+def solver_problem(
+    time_limit_s: float | None = None, workers: int | None = None, seed: int | None = None
+) -> str | None:
+    """Why command-line solver options lie outside what settings.toml allows (None when they are fine)."""
+    given = {"time_limit_s": time_limit_s, "workers": workers, "seed": seed}
+    try:
+        SolverSettings.model_validate({k: v for k, v in given.items() if v is not None})
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        message = error["msg"][0].lower() + error["msg"][1:]
+        return f"{SOLVER_OPTIONS[str(error['loc'][0])]} {error['input']!r}: {message}"
+    return None
+
+
+def _objective_errors(data: ProblemData) -> list[InputError]:
+    """The weights and orders must keep every objective value the model can reach below OBJECTIVE_LIMIT.
+
+    Worst case over any horizon allowed: every firm order entirely unmet and late by MAX_DAYS, every
+    tentative deal won. Each cell is bounded by the loader; only their sum over many orders can overflow.
+    """
+    w = data.settings.weights
+    firm = [o for o in data.orders if o.firm]
+    terms = {
+        "weights.unmet_permille": w.unmet_permille * 1000 * len(firm),
+        "weights.late_day and the orders' weight": sum(round(o.weight * w.late_day) for o in firm) * MAX_DAYS,
+        "weights.revenue_k and the orders' revenue": w.revenue_k * sum(round(o.revenue) for o in data.orders),
+    }
+    total = sum(terms.values())
+    if total <= OBJECTIVE_LIMIT:
+        return []
+    largest = max(terms, key=lambda k: terms[k])
+    return [
+        InputError(
+            data.where("settings.toml"), None, None,
+            f"weights too large for these orders: the objective could reach {total:.1e}, above {OBJECTIVE_LIMIT:.1e}; "
+            f"lower {largest}",
+        )
+    ]
 
 
 def load_valid(path: Path | str) -> ProblemData:

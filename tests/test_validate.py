@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
 import pytest
 
 from planner.load import InputErrors, load_data
-from planner.validate import load_valid
+from planner.validate import horizon_problem, load_valid, solver_problem
 
 
 def _copy(tiny: Path, tmp_path: Path) -> Path:
@@ -129,3 +130,36 @@ def test_settings_unknown_key(tiny: Path, tmp_path: Path) -> None:
     folder = _copy(tiny, tmp_path)
     (folder / "settings.toml").write_text("[weights]\nlateness = 3\n")
     assert _messages(folder) == ["settings.toml: key weights.lateness: unknown key"]
+
+
+def test_horizon_problem_for_settings_and_command_line() -> None:
+    """The one horizon rule: validate applies it to settings.toml, the CLI may apply it to --start/--end."""
+    assert horizon_problem(dt.date(2027, 1, 1), dt.date(2029, 1, 1)) is None
+    start = dt.date(2027, 1, 1)
+    assert horizon_problem(start, start + dt.timedelta(days=36_500)) is None
+    assert horizon_problem(start, start + dt.timedelta(days=36_501)) == (
+        "horizon.end 2126-12-09 is more than 36500 days (100 years) after horizon.start 2027-01-01"
+    )
+    assert horizon_problem(dt.date(2027, 1, 1), dt.date(2027, 1, 1)) == (
+        "horizon.end 2027-01-01 is not after horizon.start"
+    )
+    assert horizon_problem(dt.date(2027, 1, 1), dt.date(9999, 12, 31)) == (
+        "horizon.end 9999-12-31 is not a date from 1900-01-01 to 2999-12-31"
+    )
+    assert horizon_problem(dt.date(1900, 1, 1), dt.date(2027, 1, 1)) == (
+        "horizon.end 2027-01-01 is more than 36500 days (100 years) after horizon.start 1900-01-01"
+    )
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"time_limit_s": 5, "workers": 1, "seed": 0}, None),
+        ({"seed": 10**11}, "--seed 100000000000: input should be less than or equal to 2147483647"),
+        ({"workers": 5000}, "--workers 5000: input should be less than or equal to 1024"),
+        ({"time_limit_s": float("inf")}, "--time-limit inf: input should be a finite number"),
+        ({"time_limit_s": 0}, "--time-limit 0: input should be greater than 0"),
+    ],
+)
+def test_solver_problem_for_command_line_options(options: dict, message: str | None) -> None:
+    assert solver_problem(**options) == message
