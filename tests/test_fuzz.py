@@ -156,7 +156,7 @@ def test_status_compares_unrounded_kg(name: str, method: str, tmp_path: Path) ->
     """Fixed in a3cba07. 0.039992 kg of 0.04 kg is partial (rule 1), though it shows as 0.040; 0.19425 kg of
     0.19425 kg is met, though it shows as 0.194."""
     _solve(name, tmp_path / "plan", method)
-    assert check_plan(FAILURES / name, tmp_path / "hand-plan").violations == []
+    assert check_plan(FAILURES / name, tmp_path / "plan").violations == []
 
 
 @pytest.mark.parametrize("method", ["cpsat", "greedy"])
@@ -164,7 +164,7 @@ def test_deal_of_subgram_batches_is_not_accepted_short(method: str, tmp_path: Pa
     """Fixed in a3cba07. A batch yields 0.25 g; the model used to count 1 g and accept the 1 g deal with one batch
     (0.25 g delivered)."""
     _solve("subgram-output", tmp_path / "plan", method)
-    assert check_plan(FAILURES / "subgram-output", tmp_path / "hand-plan").violations == []
+    assert check_plan(FAILURES / "subgram-output", tmp_path / "plan").violations == []
 
 
 def test_greedy_plans_batch_unit_adc_on_two_suites(tmp_path: Path) -> None:
@@ -172,7 +172,7 @@ def test_greedy_plans_batch_unit_adc_on_two_suites(tmp_path: Path) -> None:
     of intermediate for the 100 L suite, put one batch on each suite (6 kg to feed), and report INFEASIBLE."""
     outcome = _solve("greedy-adc-mixed-volumes", tmp_path / "plan", method="greedy")
     assert outcome.plan is not None, outcome.result.status
-    assert check_plan(FAILURES / "greedy-adc-mixed-volumes", tmp_path / "hand-plan").violations == []
+    assert check_plan(FAILURES / "greedy-adc-mixed-volumes", tmp_path / "plan").violations == []
 
 
 @pytest.mark.parametrize("method", ["cpsat", "greedy"])
@@ -180,7 +180,7 @@ def test_intermediate_covers_a_ratio_with_eight_decimals(method: str, tmp_path: 
     """Fixed in a3cba07. intermediate_kg_per_kg 1.00000005, 25 kg conjugate: the model used to count 1.000 per kg
     and make 25 kg."""
     _solve("adc-ratio-rounding", tmp_path / "plan", method)
-    assert check_plan(FAILURES / "adc-ratio-rounding", tmp_path / "hand-plan").violations == []
+    assert check_plan(FAILURES / "adc-ratio-rounding", tmp_path / "plan").violations == []
 
 
 def test_hand_plan_for_rules_bound_reproducer_is_valid() -> None:
@@ -200,7 +200,7 @@ def test_deal_due_before_horizon_is_declined(tmp_path: Path) -> None:
     """A deal due 2026-12-15 on a horizon from 2027-01-01 can only be late, so it is declined (docs/data.md:
     accepted whole and on time, or declined); CP-SAT accepts it for its revenue, completing 2027-01-11."""
     _solve("deal-due-before-horizon", tmp_path / "plan")
-    assert check_plan(FAILURES / "deal-due-before-horizon", tmp_path / "hand-plan").violations == []
+    assert check_plan(FAILURES / "deal-due-before-horizon", tmp_path / "plan").violations == []
 
 
 @pytest.mark.xfail(strict=True, reason="subgram-dropped: " + KNOWN_BUGS["subgram-dropped"])
