@@ -17,6 +17,7 @@ from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
 
+from planner.interrupt import requested, stoppable
 from planner.load import InputErrors
 from planner.pipeline import BUNDLED_DATA, PlanRequest, ReplanRequest, UsageError, run_solve
 from planner.solve import Progress
@@ -186,19 +187,32 @@ def solve(
     _solve_and_report(request, quiet)
 
 
+EXIT_BY_SIGNAL = {"SIGINT": 130, "SIGTERM": 143}
+
+
 def _solve_and_report(request: PlanRequest, quiet: bool) -> None:
-    with _bad_input_exits(), _progress_display(out_console, quiet) as (on_progress, on_stage):
-        outcome = run_solve(request, on_progress=on_progress, on_stage=on_stage)
+    """Solve and print; Ctrl-C or SIGTERM stops the search, writes the best plan so far and exits 130 / 143."""
+    try:
+        with stoppable(), _bad_input_exits(), _progress_display(out_console, quiet) as (on_progress, on_stage):
+            outcome = run_solve(request, on_progress=on_progress, on_stage=on_stage)
+            stopped = requested()
+    except KeyboardInterrupt:
+        err_console.print(f"interrupted ({requested() or 'SIGINT'}) before any plan was found; nothing was written.",
+                          markup=False)
+        raise typer.Exit(EXIT_BY_SIGNAL.get(requested() or "SIGINT", 130)) from None
     if outcome.plan is None:
+        why = f"stopped by {stopped} before" if stopped else "no feasible plan found"
         err_console.print(
-            f"no feasible plan found (solver status {outcome.result.status} after "
-            f"{outcome.result.wall_seconds:.1f} s); nothing was written.",
+            f"{why} (solver status {outcome.result.status} after {outcome.result.wall_seconds:.1f} s); "
+            "nothing was written.",
             markup=False,
         )
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_BY_SIGNAL[stopped] if stopped else 1)
     assert request.out is not None
     _print_summary(outcome.summary, request.out)
     _print_written(request.out, outcome.written)
+    if stopped:
+        raise typer.Exit(EXIT_BY_SIGNAL[stopped])
 
 
 def _print_written(out: Path, written: list[Path]) -> None:

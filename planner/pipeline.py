@@ -16,12 +16,13 @@ from typing import Any
 from planner.expand import Instance, expand
 from planner.export import EXPORTS, replace_folder, summary, write_plan
 from planner.greedy import greedy_campaigns
+from planner.interrupt import requested
 from planner.load import WORKBOOK_SUFFIXES, ProblemData
 from planner.model import add_hints, build_model, rules_lower_bound
 from planner.plan import Plan, build_plan
 from planner.replan import Freeze, freeze, order_changes, read_previous, read_status
 from planner.solve import Progress, SolveResult, greedy_result, solve
-from planner.validate import load_valid
+from planner.validate import horizon_problem, load_valid, solver_problem
 
 METHODS = ("cpsat", "greedy")
 BUNDLED_DATA = Path(__file__).resolve().parent.parent / "data"
@@ -99,6 +100,8 @@ def run_solve(
         _check_out(request.data_dir, request.out)
         if request.replan is not None and request.out.resolve() == request.replan.previous.resolve():
             raise UsageError("--out is the previous plan folder; write the new plan elsewhere and keep the old one")
+    if request.data is None:
+        say(f"Loading {request.data_dir}")
     data = request.data if request.data is not None else load_valid(request.data_dir)
     settings = data.settings
     start = request.start or settings.horizon.start
@@ -107,6 +110,9 @@ def run_solve(
         raise UsageError(f"unknown method {request.method!r}; choose one of {', '.join(METHODS)}")
     if end <= start:
         raise UsageError(f"planning end {end} is not after start {start}")
+    problem = horizon_problem(start, end) or solver_problem(request.time_limit_s, request.workers, request.seed)
+    if problem:
+        raise UsageError(problem)
     inst = expand(data, start, end, settings.solver.max_transfer_options)
     frozen = _freeze(inst, request.replan) if request.replan is not None else None
     pm = build_model(inst, settings.weights, settings.solver.max_campaigns_per_pool)
@@ -135,7 +141,7 @@ def run_solve(
             pm, time_limit_s=time_limit, workers=workers, seed=seed, on_progress=on_progress,
             deterministic=request.deterministic, keep_hints=start_from if frozen is not None else None,
         )
-        if not result.has_plan:
+        if not result.has_plan and requested() is None:
             searched = result
             result = greedy_result(pm, warm, time_limit_s=time_limit, workers=workers, seed=seed)
             result.note = (
@@ -151,6 +157,7 @@ def run_solve(
     if frozen is not None and request.replan is not None:
         plan.changes = order_changes(frozen.previous, frozen, inst, plan.tasks)
     facts = summary(plan, sizes, request.data_dir)
+    facts["interrupted"] = requested()
     if frozen is not None and request.replan is not None:
         facts["replan"] = _replan_facts(request.replan, frozen, plan)
     written: list[Path] = []

@@ -39,7 +39,7 @@ from planner.expand import (
     changeover_tail,
     ratio_milli,
 )
-from planner.load import InputError, InputErrors, read_table
+from planner.load import Date, InputError, InputErrors, read_table
 from planner.model import ChosenCampaign
 from planner.plan import Task
 from planner.safe_cells import restore
@@ -56,8 +56,8 @@ class StatusRow(BaseModel):
     step: Literal["mAb", "intermediate", "conjugation", "AAV"]
     batch: Annotated[int, Field(ge=1)]
     train: Annotated[str, Field(min_length=1)]
-    start: dt.date
-    end: dt.date
+    start: Date
+    end: Date
     state: Literal["done", "running", "failed"]
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
+from planner.interrupt import requested, run_search
 from planner.model import ChosenCampaign, PlanModel, add_hints
 
 
@@ -106,6 +107,7 @@ def cp_solver(time_limit_s: float, workers: int, seed: int, deterministic: bool 
         solver.parameters.max_time_in_seconds = max(0.1, time_limit_s)
     solver.parameters.num_workers = workers
     solver.parameters.random_seed = seed
+    solver.parameters.catch_sigint_signal = False  # planner.interrupt handles Ctrl-C (CP-SAT's own aborts)
     return solver
 
 
@@ -156,7 +158,7 @@ def solve(
         pm.model.minimize(unmet)
         solver = cp_solver(time_limit_s * UNMET_SHARE, workers, seed, deterministic)
         recorder = _Recorder(on_progress, t0, 1)
-        status = solver.solve(pm.model, recorder)
+        status = run_search(solver, pm.model, recorder)
         progress += recorder.progress
         unmet_status = solver.status_name(status)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -168,10 +170,17 @@ def solve(
         else:
             unmet = 0
         pm.model.minimize(pm.objective)
+        if requested() is not None:
+            if isinstance(unmet, int):
+                return SolveResult("UNKNOWN", None, None, time.perf_counter() - t0, workers, seed, time_limit_s,
+                                   progress=progress, unmet_status=unmet_status, note=_stopped())
+            result = _phase_one_plan(pm, chosen_first, t0, workers, seed, time_limit_s, progress, unmet_bound)
+            result.note = _stopped()
+            return result
     left = time_limit_s * (1 - UNMET_SHARE) if deterministic else time_limit_s - (time.perf_counter() - t0)
     solver = cp_solver(left, workers, seed, deterministic)
     recorder = _Recorder(on_progress, t0, 2)
-    status = solver.solve(pm.model, recorder)
+    status = run_search(solver, pm.model, recorder)
     progress += recorder.progress
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE) and not isinstance(unmet, int):
         return _phase_one_plan(pm, chosen_first, t0, workers, seed, time_limit_s, progress, unmet_bound)
@@ -197,7 +206,13 @@ def solve(
         result.best_bound = solver.best_objective_bound
     result.objective_terms = {k: int(solver.value(v)) for k, v in pm.objective_terms.items()}
     result.campaigns = _chosen(pm, solver)
+    if requested() is not None:
+        result.note = _stopped()
     return result
+
+
+def _stopped() -> str:
+    return f"search stopped by {requested()}: the best plan found until then, not proven optimal"
 
 
 def _score(pm: PlanModel, campaigns: list[ChosenCampaign], time_limit_s: float) -> cp_model.CpSolver | None:

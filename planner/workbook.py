@@ -226,7 +226,7 @@ def _validation(column: str, kind_text: str, annotation: Any, bounds: dict[str, 
     if annotation is bool:
         return make("list", f1='"true,false"')
     if annotation is dt.date:
-        return make("date", "between", "1", "2958465")  # any real date (1900-01-01 .. 9999-12-31)
+        return make("date", "between", "1", "401768")  # dates the loader accepts (1900-01-01 .. 2999-12-31)
     if annotation in (int, float):
         type_ = "whole" if annotation is int else "decimal"
         low = bounds.get("ge", bounds.get("gt"))

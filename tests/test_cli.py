@@ -125,7 +125,8 @@ def test_plain_progress_lines_when_not_on_a_terminal(tiny: Path, tmp_path: Path)
     result = runner.invoke(app, ["solve", str(tiny), "--out", str(tmp_path / "p"), "--workers", "1"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0].startswith("Planning 2027-01-01..2027-12-31: 4 trains in 4 pools, 4 orders")
+    assert lines[0] == f"Loading {tiny}"
+    assert lines[1].startswith("Planning 2027-01-01..2027-12-31: 4 trains in 4 pools, 4 orders")
     progress = [line for line in lines if line.startswith("  phase ")]
     assert progress and all(" bound " in line and line.endswith(" s") for line in progress)
     assert any(line.startswith("  phase 2  objective") and " gap " in line for line in progress)
