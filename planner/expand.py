@@ -271,9 +271,10 @@ def _options(
         if fit <= 0:
             continue
         kg = product.kg_per_batch(pool.volume_l)
-        if batch_grams(kg) < 1:
-            continue  # below a gram per batch the integer accounting cannot credit it honestly
-        output = 1 if order.unit == "batches" and step.final else batch_grams(kg)
+        counts_batches = order.unit == "batches" and step.final
+        if batch_grams(kg) < 1 and not counts_batches:
+            continue  # below a gram per batch the integer accounting cannot credit kg honestly
+        output = 1 if counts_batches else batch_grams(kg)
         options.append(
             Option(
                 pool=pool,

@@ -205,7 +205,8 @@ def _completion(m: cp_model.CpModel, inst: Instance, sv: StepVars) -> None:
         m.add(sv.completion >= c.last_batch_end()).only_enforce_if(c.present)
     sv.days_late = m.new_int_var(0, max(0, inst.horizon - due), f"late[{order.order}]")
     m.add(sv.days_late >= sv.completion - due)
-    if sv.accepted is not None and sv.step.completion_floor <= due:
+    overdue_already = sv.step.started and sv.step.completion_floor > due  # replan: frozen work ended past due
+    if sv.accepted is not None and not overdue_already:
         m.add(sv.completion <= due).only_enforce_if(sv.accepted)
 
 
@@ -226,7 +227,8 @@ def fastest_completion(
     for o in step.all_options if cap is None else step.options:
         cycle = bd + o.pool.turnaround_days
         first = max(o.earliest, not_before)
-        output = o.grams_ceil if optimistic and o.output > 1 else o.output
+        counts_batches = step.final and step.order.unit == "batches"
+        output = o.grams_ceil if optimistic and not counts_batches else o.output
         trains = o.pool.size if cap is None else min(cap, o.pool.size, o.max_batches)
         for _ in range(trains):
             for i in range(o.max_batches):

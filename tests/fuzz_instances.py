@@ -968,48 +968,22 @@ def _status(plan: Path, order: str) -> str:
         return next(r["status"] for r in csv.DictReader(f) if r["order"] == order)
 
 
-KNOWN_BUGS = {
-    "deal-due-before-horizon": (
-        "planner/model.py _completion drops `accepted => completion <= due` when due < completion_floor (since "
-        "51c44c4, replan): a tentative deal due before the horizon start is accepted although it can only be late"
-    ),
-    "subgram-dropped": (
-        "planner/expand.py _options drops every option whose batch yields under 1 g (since a3cba07), also for "
-        "batch-unit orders, whose output is 1 batch whatever its kg (rule 1): such an order is never planned, "
-        "and rules_bound, built on the same options, claims it must stay unmet (kg orders too)"
-    ),
-    "bound-one-gram": (
-        "planner/model.py fastest_completion (optimistic, for rules_bound) rounds output up to grams_ceil only when "
-        "`o.output > 1`, so a gram-counted output of exactly 1 g (a batch of 1-2 g) is taken as 1 g, not 2: "
-        "rules_bound asks for more batches than a plan needs and exceeds a valid plan's objective"
-    ),
-}
-"""Bugs found by this fuzzing and not fixed yet; each has a reproducer in tests/fuzz_failures/<name>/ and an
-xfail(strict) test in tests/test_fuzz.py. When one is fixed, its xfail test fails: delete it here and there.
-Fixed in a3cba07 and kept as plain regression tests: rounded-status(-met), subgram-output,
-greedy-adc-mixed-volumes, adc-ratio-rounding, rules-bound-adc."""
+KNOWN_BUGS: dict[str, str] = {}
+"""Bugs found by this fuzzing and not fixed yet (name -> diagnosis); each gets a reproducer in
+tests/fuzz_failures/<name>/, an xfail(strict) test in tests/test_fuzz.py, an entry in SIGNATURES and a test of
+its data in `known_causes`. None is open: fixed and kept as plain regression tests are rounded-status(-met),
+subgram-output, greedy-adc-mixed-volumes, adc-ratio-rounding, rules-bound-adc (a3cba07) and
+deal-due-before-horizon, subgram-dropped, bound-one-gram (fixed after the fuzz run that found them)."""
 
-SIGNATURES = {
-    "deal-due-before-horizon": ("accepted but late", "brute-force", "best_bound", "greedy objective"),
-    "subgram-dropped": ("brute-force", "rules_bound", "best_bound"),
-    "bound-one-gram": ("rules_bound",),
-}
+SIGNATURES: dict[str, tuple[str, ...]] = {}
 
 
 def known_causes(inst: FuzzInstance, folder: Path) -> set[str]:
-    """Which KNOWN_BUGS this instance can trigger, judged from its data alone (`folder` holds its plans)."""
-    causes = set()
-    for o in inst.orders:
-        product = inst.product(o["product"])
-        if not o["firm"] and o["due"] < inst.start:
-            causes.add("deal-due-before-horizon")
-        steps = [product] + ([inst.product(product["intermediate"])] if product.get("intermediate") else [])
-        grams = [kg_per_batch(p, t) * 1000 for p in steps for t in fitting_trains(inst, p)]
-        if any(g < 1 for g in grams):
-            causes.add("subgram-dropped")
-        if any(1 <= g < 2 for g in grams):
-            causes.add("bound-one-gram")
-    return causes
+    """Which KNOWN_BUGS this instance can trigger, judged from its data alone (`folder` holds its plans).
+
+    Empty while no bug is open; add a test of the instance's data here together with a KNOWN_BUGS entry.
+    """
+    return set()
 
 
 def explaining(findings: list[str], causes: set[str]) -> set[str]:

@@ -195,18 +195,16 @@ def test_rules_bound_not_above_a_valid_plan(tmp_path: Path) -> None:
     assert outcome.result.rules_bound is not None and outcome.result.rules_bound <= 0
 
 
-@pytest.mark.xfail(strict=True, reason="deal-due-before-horizon: " + KNOWN_BUGS["deal-due-before-horizon"])
 def test_deal_due_before_horizon_is_declined(tmp_path: Path) -> None:
     """A deal due 2026-12-15 on a horizon from 2027-01-01 can only be late, so it is declined (docs/data.md:
-    accepted whole and on time, or declined); CP-SAT accepts it for its revenue, completing 2027-01-11."""
+    accepted whole and on time, or declined); CP-SAT used to accept it for its revenue (fixed)."""
     _solve("deal-due-before-horizon", tmp_path / "plan")
     assert check_plan(FAILURES / "deal-due-before-horizon", tmp_path / "plan").violations == []
 
 
-@pytest.mark.xfail(strict=True, reason="subgram-dropped: " + KNOWN_BUGS["subgram-dropped"])
 def test_batch_order_of_subgram_batches_is_planned(tmp_path: Path) -> None:
     """2 batches of 0.25 g each, 2 days each, due day 19 on an idle train: on time is easy (rule 1 counts
-    batches for a batch order); the planner leaves the order unplanned and rules_bound claims 10,000,000."""
+    batches for a batch order); the planner used to leave it unplanned with rules_bound 10,000,000 (fixed)."""
     outcome = _solve("subgram-dropped", tmp_path / "plan")
     assert outcome.plan is not None
     assert {o.order: o.status for o in outcome.plan.orders} == {"O1": "on_time"}
@@ -218,9 +216,7 @@ def test_hand_plan_for_bound_one_gram_is_valid() -> None:
     assert check_plan(FAILURES / "bound-one-gram", FAILURES / "bound-one-gram" / "hand-plan").violations == []
 
 
-@pytest.mark.xfail(strict=True, reason="bound-one-gram: " + KNOWN_BUGS["bound-one-gram"])
 def test_rules_bound_counts_a_one_gram_batch_rounded_up(tmp_path: Path) -> None:
-    """The hand plan above costs 0; rules_bound says 5,000 (three 1 g batches, 5 days late), so the plan CP-SAT
-    writes (three batches, 5 days late) is reported with rules_gap 0 although a better plan obeys every rule."""
+    """The hand plan above costs 0; rules_bound used to say 5,000 (1.5 g batches counted as 1 g) (fixed)."""
     outcome = _solve("bound-one-gram", tmp_path / "plan")
     assert outcome.result.rules_bound is not None and outcome.result.rules_bound <= 0
