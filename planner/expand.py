@@ -272,9 +272,7 @@ def _options(
             continue
         kg = product.kg_per_batch(pool.volume_l)
         counts_batches = order.unit == "batches" and step.final
-        if batch_grams(kg) < 1 and not counts_batches:
-            continue  # below a gram per batch the integer accounting cannot credit kg honestly
-        output = 1 if counts_batches else batch_grams(kg)
+        output = 1 if counts_batches else batch_grams(kg)  # 0: under a gram, see `expand` below
         options.append(
             Option(
                 pool=pool,
@@ -283,7 +281,7 @@ def _options(
                 output=output,
                 grams_ceil=math.ceil(kg * 1000),
                 kg_per_batch=kg,
-                max_batches=min(fit, math.ceil(demand_for_bound / output)),
+                max_batches=min(fit, math.ceil(demand_for_bound / max(1, output))),
                 tail=changeover_tail(product.product, pool, changeovers),
                 qualified=(product.product, pool.plant) in qualified,
             )
@@ -327,12 +325,14 @@ def expand(
         steps.append(final)
         if product.modality == "ADC" and product.intermediate:
             inter = Step(order, "intermediate", products[product.intermediate], False, 0)
-            batches = max((math.ceil(demand / o.output) + 1 for o in final.options), default=0)
+            batches = max((math.ceil(demand / o.output) + 1 for o in final.options if o.output > 0), default=0)
             grams = max((o.grams_ceil for o in final.options), default=0)
             need = batches * grams * (product.intermediate_kg_per_kg or 1.0)
             inter.options = _options(start, horizon, qualified, pools, inter, None, changeovers, need)
             steps.append(inter)
     for step in steps:
+        # Batches under a gram cannot be credited honestly in whole grams: the model does not use them (a
+        # documented restriction), but bounds valid for any plan still count them (rounded up).
         step.all_options = step.options
-        step.options = prune_transfers(step.options, max_transfer_options)
+        step.options = prune_transfers([o for o in step.options if o.output > 0], max_transfer_options)
     return Instance(data, start, end, horizon, pools, steps, changeovers)

@@ -220,3 +220,13 @@ def test_rules_bound_counts_a_one_gram_batch_rounded_up(tmp_path: Path) -> None:
     """The hand plan above costs 0; rules_bound used to say 5,000 (1.5 g batches counted as 1 g) (fixed)."""
     outcome = _solve("bound-one-gram", tmp_path / "plan")
     assert outcome.result.rules_bound is not None and outcome.result.rules_bound <= 0
+
+
+def test_rules_bound_counts_subgram_intermediate_batches(tmp_path: Path) -> None:
+    """Found by the 3000-instance run after the sub-gram fix: intermediate batches of 0.5 g (12,500 L x 0.0008 g/L
+    x 0.05) cannot be credited in whole grams, so the model does not use them and leaves O1 unplanned; but two
+    of them (1 g >= 0.2 x 5 g) then two conjugation batches make a valid plan 3 days late (objective 12,000),
+    so rules_bound must not claim the order has to stay unmet (it said 10,000,000)."""
+    outcome = _solve("subgram-intermediate-bound", tmp_path / "plan")
+    assert outcome.result.rules_bound is not None and outcome.result.rules_bound <= 12_000
+    assert check_plan(FAILURES / "subgram-intermediate-bound", tmp_path / "plan").violations == []
