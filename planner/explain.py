@@ -256,7 +256,12 @@ def model_reasons(inst: Instance, plan: Plan, order_id: str, check: ModelCheck) 
              f"one of these firm orders is later or shorter than in this plan"
              f"{'' if minimal else ' (core not minimised within the time budget)'}: {named}."]
     if not core:
-        lines = [f"  the model proves {order_id} cannot be on time even with every other order moved freely."]
+        lines = [
+            f"  the campaign model cannot put {order_id} on time even with every other order moved freely: it runs "
+            f"at most {check.max_campaigns_per_pool} campaigns of one order step at once per pool of identical "
+            "trains, each followed by a cleaning reserve (docs/model.md); raising solver.max_campaigns_per_pool "
+            "in settings.toml may let it use more trains."
+        ]
     m.minimize(final.days_late)
     m.clear_assumptions()
     m.add_assumptions(list(keep_of.values()))
