@@ -134,6 +134,8 @@ def test_plain_progress_lines_when_not_on_a_terminal(tiny: Path, tmp_path: Path)
     quiet = runner.invoke(app, ["solve", str(tiny), "--out", str(tmp_path / "q"), "--workers", "1", "--quiet"])
     assert quiet.exit_code == 0 and quiet.output.startswith("Plan written to "), quiet.output
     assert "phase" not in quiet.output
+    for plan in ("p", "q"):
+        assert runner.invoke(app, ["check", str(tiny), str(tmp_path / plan)]).exit_code == 0
 
 
 def test_live_progress_on_a_terminal_ticks_between_improvements() -> None:

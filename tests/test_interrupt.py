@@ -93,6 +93,7 @@ def test_time_limit_is_honoured_within_a_second(tmp_path: Path) -> None:
     summary = json.loads((out / "summary.json").read_text())
     assert summary["status"] == "FEASIBLE" and summary["interrupted"] is None
     assert summary["wall_seconds"] <= 8 + 1.0
+    assert check_plan(BUNDLED_DATA, out).violations == []
 
 
 def test_same_seed_one_worker_deterministic_gives_byte_identical_gantt(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from planner import export
 from planner.parquet import write_plan_parquet
+from planner.check import check_plan
 from planner.pipeline import PlanRequest, run_solve
 from planner.workbook import PLAN_TABLES
 
@@ -40,6 +41,7 @@ def plan(tiny: Path, tmp_path: Path) -> Path:
     out = tmp_path / "plan"
     outcome = run_solve(PlanRequest(data_dir=tiny, out=out, time_limit_s=5, workers=1, seed=0, deterministic=True))
     assert outcome.plan is not None
+    assert check_plan(tiny, out).violations == []
     return out
 
 
