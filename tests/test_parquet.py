@@ -11,8 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from planner import export
-from planner.parquet import write_plan_parquet
 from planner.check import check_plan
+from planner.parquet import write_plan_parquet
 from planner.pipeline import PlanRequest, run_solve
 from planner.workbook import PLAN_TABLES
 
