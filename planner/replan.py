@@ -44,8 +44,6 @@ from planner.model import ChosenCampaign
 from planner.plan import Task
 from planner.safe_cells import restore
 
-STATES = ("done", "running", "failed")
-
 
 class StatusRow(BaseModel):
     """One row of the status file: what happened to a batch on the plant floor."""
@@ -200,9 +198,12 @@ def freeze(inst: Instance, previous: Previous, as_of: dt.date, status: list[Stat
         if key in by_key:
             continue
         if (b.order, b.step) not in steps or b.train not in trains:
-            what = f"order {b.order} step {b.step}" if (b.order, b.step) not in steps else f"train {b.train}"
+            gone_step = (b.order, b.step) not in steps
+            what = f"order {b.order} step {b.step}" if gone_step else f"train {b.train}"
             if b.start < as_of:
-                errors.append(InputError(label, b.row, None, f"started batch on {what}, which the data no longer has"))
+                column = "order" if gone_step else "train"
+                message = f"started batch on {what}, which the data no longer has"
+                errors.append(InputError(label, b.row, column, message))
             continue
         if b.start < as_of:
             if b.start < inst.start:
