@@ -232,3 +232,17 @@ def test_cli_replan_bad_status_row_exit_2(first: tuple[Path, Path], tmp_path: Pa
         "(got 2027-02-09)"
     ) in result.output
     assert not out.exists()
+
+
+def test_started_batch_of_an_order_no_longer_in_the_data_is_an_input_error(
+    first: tuple[Path, Path], tmp_path: Path
+) -> None:
+    _, plan1 = first
+    data2 = _data(tmp_path / "data2", ORDERS[:1])
+    out = tmp_path / "plan2"
+    result = CliRunner().invoke(app, ["replan", str(data2), "--plan", str(plan1), "--as-of", "2027-01-20",
+                                      "--out", str(out)])
+    assert result.exit_code == 2
+    assert ("error: plan1/gantt.csv row 4, column order: started batch on order O2 step mAb, which the data no "
+            "longer has") in result.output
+    assert not out.exists()
