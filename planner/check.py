@@ -89,7 +89,7 @@ Replan (with a previous plan, an as-of date and optionally a status file; taken 
 when not given; a frozen batch is every previous batch that started before the as-of date and is not in the
 status file, plus every done/running status row; its dates may differ from batch_days)
     ``frozen batch {o}/{s}/{n} on {t} {start}..{end} ({where}) is missing from gantt.csv or moved``
-    ``gantt.csv row R: {label} failed (status.csv row R2) but is still planned at {start}``
+    ``gantt.csv row R: {label} failed (failed in {status file} row R2) but is still planned at {start}``
     ``gantt.csv row R: {label} starts {d} before the as-of date {as_of} but is not frozen``
     ``{file}: ...`` when the previous plan or status file cannot be read
 """
@@ -984,13 +984,12 @@ def _check_replan(checker: _Checker, frozen: list[_Frozen], failed: list[tuple[i
                 "from gantt.csv or moved"
             )
     keep = {(f.order, f.step, f.train, f.start, f.end) for f in frozen}
-    gone = {(f.order, f.step, f.train, f.start): r for r, f in failed}
+    gone = {(f.order, f.step, f.train, f.start): f.where for _, f in failed}
     for t in batches:
         assert t.order is not None
         key = (t.order.order, t.step, t.train.train, t.start)
         if key in gone and (*key, t.end) not in keep:
-            checker.v.append(f"gantt.csv row {t.row}: {t.label} failed (status.csv row {gone[key]}) but is still "
-                             f"planned at {t.start}")
+            checker.v.append(f"gantt.csv row {t.row}: {t.label} failed ({gone[key]}) but is still planned at {t.start}")
         elif t.start < as_of and (*key, t.end) not in keep:
             checker.v.append(f"gantt.csv row {t.row}: {t.label} starts {t.start} before the as-of date {as_of} but "
                              "is not frozen")

@@ -246,3 +246,16 @@ def test_started_batch_of_an_order_no_longer_in_the_data_is_an_input_error(
     assert ("error: plan1/gantt.csv row 4, column order: started batch on order O2 step mAb, which the data no "
             "longer has") in result.output
     assert not out.exists()
+
+
+def test_checker_catches_a_failed_batch_still_planned(first: tuple[Path, Path], tmp_path: Path) -> None:
+    """The first plan itself, checked as if it were the replan: the failed batch is still in it."""
+    data, plan1 = first
+    status = _status(tmp_path / "status.csv", [
+        {"order": "O1", "step": "mAb", "batch": 3, "train": "R2", "start": "2027-01-13", "end": "2027-01-23",
+         "state": "failed"},
+    ])
+    violations = check_plan(data, plan1, previous=plan1, as_of=AS_OF, status=status).violations
+    assert violations == [
+        "gantt.csv row 11: batch O1/mAb/3 on R2 failed (failed in status.csv row 2) but is still planned at 2027-01-13"
+    ]
