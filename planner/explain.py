@@ -164,7 +164,7 @@ class ModelCheck:
     """Budget for the model-based explanation: solver seconds per question and in all."""
 
     weights: Weights
-    max_campaigns_per_pool: int = 3
+    max_campaigns_per_pool: int = 6
     seconds_per_solve: float = 10.0
     seconds_total: float = 60.0
     workers: int = 1

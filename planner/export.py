@@ -105,6 +105,7 @@ def summary(plan: Plan, sizes: dict[str, int], data_dir: Path) -> dict[str, Any]
         "rules_bound": r.rules_bound,
         "rules_gap": None if r.rules_gap is None else round(r.rules_gap, 6),
         "wall_seconds": round(r.wall_seconds, 3),
+        "search_seconds": round(r.search_seconds if r.search_seconds is not None else r.wall_seconds, 3),
         "first_solution_seconds": None if r.first_solution_seconds is None else round(r.first_solution_seconds, 3),
         "note": r.note,
         "unmet_phase": {"status": r.unmet_status, "bound_permille": r.unmet_bound},

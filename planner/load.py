@@ -209,7 +209,7 @@ class SolverSettings(BaseModel):
     time_limit_s: Annotated[float, Field(gt=0, le=MAX_TIME_LIMIT_S, allow_inf_nan=False)] = 60.0
     workers: Annotated[int, Field(ge=0, le=MAX_WORKERS)] = 0
     seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 0
-    max_campaigns_per_pool: Annotated[int, Field(ge=1, le=50)] = 3
+    max_campaigns_per_pool: Annotated[int, Field(ge=1, le=50)] = 6
     max_transfer_options: Annotated[int, Field(ge=0, le=1000)] = 6
 
 

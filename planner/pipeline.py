@@ -148,6 +148,7 @@ def run_solve(
                 f"CP-SAT found no plan in {searched.wall_seconds:.1f} s (status {searched.status}); "
                 "the greedy plan is written instead"
             )
+            result.search_seconds = searched.wall_seconds
     result.rules_bound = rules_lower_bound(inst, settings.weights)
     if not result.has_plan:
         return Outcome(result, None, None, sizes)

@@ -47,6 +47,8 @@ class SolveResult:
     unmet_bound: float | None = None
     note: str = ""
     rules_bound: float | None = None
+    search_seconds: float | None = None
+    """Seconds CP-SAT searched when its result was replaced (by the greedy plan); else `wall_seconds`."""
 
     @property
     def rules_gap(self) -> float | None:
