@@ -77,32 +77,53 @@ def changeover_days(inst: Instance, train_changeover: int, turnaround: int, befo
     return inst.changeovers.get((before, after), train_changeover)
 
 
+Preference = dict[tuple[tuple[str, str], int, int], list[str]]
+"""Replan: trains each previous campaign ran on, by (step, start day, batches)."""
+
+
 def _deal_to_trains(
-    inst: Instance, campaigns: list[ChosenCampaign], prefer: dict[tuple[tuple[str, str], int], list[str]] | None = None
+    inst: Instance, campaigns: list[ChosenCampaign], prefer: Preference | None = None
 ) -> list[tuple[ChosenCampaign, str]]:
     """Deal campaigns in start order onto free trains of their pool.
 
     A replan's running chains stay on their trains, trains busy with frozen work are free only after it, and a
-    campaign goes back to the train it had in the previous plan (`prefer`) when that train is free.
+    campaign goes back to the train it had in the previous plan (`prefer`) when that train is free. Other
+    campaigns avoid trains that a later campaign wants back before they would be free again, then prefer a
+    train that ran the same step before, then one that last ran the same product.
     """
     by_pool: dict[str, list[ChosenCampaign]] = defaultdict(list)
     for c in campaigns:
         by_pool[c.option.pool.id].append(c)
     busy_until = {b.train: b.end for b in inst.blocks}
     prefer = prefer or {}
+    ran_step: dict[tuple[str, str], set[str]] = defaultdict(set)
+    same_start: dict[tuple[tuple[str, str], int], list[str]] = defaultdict(list)
+    for (key, start, _), trains in prefer.items():
+        ran_step[key].update(trains)
+        same_start[(key, start)] += trains
     dealt: list[tuple[ChosenCampaign, str]] = []
     for pool in inst.pools:
         free_at = {t: busy_until.get(t, 0) for t in pool.trains}
         last_product: dict[str, str] = {}
-        for c in sorted(by_pool.get(pool.id, []), key=lambda c: (c.train is None, c.start, c.step.key)):
+        order = sorted(by_pool.get(pool.id, []), key=lambda c: (c.train is None, c.start, c.step.key))
+        wanted: dict[str, list[int]] = defaultdict(list)  # train -> starts of campaigns that want it back
+        for c in order:
+            for t in prefer.get((c.step.key, c.start, c.batches), [])[:1]:
+                wanted[t].append(c.start)
+        for c in order:
             cycle = c.step.product.batch_days + pool.turnaround_days
             reserve_end = c.start + cycle * c.batches - pool.turnaround_days + c.option.tail
             free = [c.train] if c.train is not None else [t for t in pool.trains if free_at[t] <= c.start]
             if not free:
                 raise RuntimeError(f"pool {pool.id} over capacity at day {c.start}: model and plan disagree")
-            same = [t for t in free if last_product.get(t) == c.step.product.product]
-            before = [t for t in prefer.get((c.step.key, c.start), []) if t in free]
-            train = (before or same or free)[0]
+            exact = prefer.get((c.step.key, c.start, c.batches), []) + same_start[(c.step.key, c.start)]
+            back = [t for t in exact if t in free]
+            clear = [t for t in free if not any(c.start <= s < reserve_end for s in wanted[t])] or free
+            before = [t for t in clear if t in ran_step[c.step.key]]
+            same = [t for t in clear if last_product.get(t) == c.step.product.product]
+            train = (back or before or same or clear)[0]
+            if c.start in wanted[train]:
+                wanted[train].remove(c.start)
             free_at[train] = reserve_end
             last_product[train] = c.step.product.product
             dealt.append((c, train))
@@ -290,7 +311,7 @@ def _kpis(orders: list[OrderResult], tasks: list[Task], weights: dict[str, float
 
 
 def build_plan(
-    inst: Instance, result: SolveResult, prefer: dict[tuple[tuple[str, str], int], list[str]] | None = None
+    inst: Instance, result: SolveResult, prefer: Preference | None = None
 ) -> Plan:
     """Turn a solver result into the full plan with per-order results, utilization and KPIs."""
     dealt = _deal_to_trains(inst, result.campaigns, prefer)

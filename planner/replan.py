@@ -41,7 +41,7 @@ from planner.expand import (
 )
 from planner.load import Date, InputError, InputErrors, read_table
 from planner.model import ChosenCampaign
-from planner.plan import Task
+from planner.plan import Preference, Task
 from planner.safe_cells import restore
 
 
@@ -89,8 +89,8 @@ class Freeze:
     frozen: list[FrozenBatch] = field(default_factory=list)
     failed: list[StatusRow] = field(default_factory=list)
     hints: list[ChosenCampaign] = field(default_factory=list)
-    prefer: dict[tuple[tuple[str, str], int], list[str]] = field(default_factory=dict)
-    """Trains each previous campaign ran on, by (step, start): parallel campaigns may share a start day."""
+    prefer: Preference = field(default_factory=dict)
+    """Trains each previous campaign ran on, by (step, start, batches): parallel campaigns may share a start day."""
     previous_future: set[tuple[str, str, str, int]] = field(default_factory=set)
     """(order, step, train, start day) of every batch the previous plan had from the as-of date on."""
 
@@ -360,7 +360,7 @@ def _previous_future(
                 result.hints.append(ChosenCampaign(step, chain.option, chain.start, chain.frozen + len(run), train))
                 continue
             inst.previous.setdefault((key, pool.id), []).append((run[0], len(run)))
-            result.prefer.setdefault((key, run[0]), []).append(train)
+            result.prefer.setdefault((key, run[0], len(run)), []).append(train)
             option = next((o for o in step.options if o.pool is pool), None)
             if option is not None:
                 result.hints.append(ChosenCampaign(step, option, run[0], len(run)))
