@@ -244,6 +244,18 @@ class ProblemData:
         """Name of a table in messages, so cross-row errors point at the sheet a planner edited."""
         return self.source.get(file, file)
 
+    def tables(self) -> dict[str, list[Any]]:
+        """Every table's rows by its CSV file name, in the contract's order (for writers of a whole data set)."""
+        return {
+            "plants.csv": self.plants,
+            "trains.csv": self.trains,
+            "products.csv": self.products,
+            "orders.csv": self.orders,
+            "qualifications.csv": self.qualifications,
+            "downtime.csv": self.downtime,
+            "changeovers.csv": self.changeovers,
+        }
+
 
 TABLES: dict[str, tuple[type[_Row], bool]] = {
     "plants.csv": (Plant, True),

@@ -627,16 +627,7 @@ def write_data(data: ProblemData, folder: Path | str) -> None:
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    tables = {
-        "plants.csv": data.plants,
-        "trains.csv": data.trains,
-        "products.csv": data.products,
-        "orders.csv": data.orders,
-        "qualifications.csv": data.qualifications,
-        "downtime.csv": data.downtime,
-        "changeovers.csv": data.changeovers,
-    }
-    for file, rows in tables.items():
+    for file, rows in data.tables().items():
         model, _ = TABLES[file]
         fields = [(name, info.alias or name) for name, info in model.model_fields.items() if name != "row"]
         with (folder / file).open("w", encoding="utf-8", newline="") as f:

@@ -370,16 +370,7 @@ def write_data_workbook(data: Path | str | ProblemData, path: Path | str) -> Pat
     """
     if not isinstance(data, ProblemData):
         data = load_data(data)
-    tables = {
-        "plants.csv": data.plants,
-        "trains.csv": data.trains,
-        "products.csv": data.products,
-        "orders.csv": data.orders,
-        "qualifications.csv": data.qualifications,
-        "downtime.csv": data.downtime,
-        "changeovers.csv": data.changeovers,
-    }
-    return _data_book(Path(path), tables, data.settings)
+    return _data_book(Path(path), data.tables(), data.settings)
 
 
 # --- the plan workbook ----------------------------------------------------------------------------------
