@@ -444,8 +444,7 @@ def explain(
     Capacity reasons come from the model: with the order required on time and every competing firm order held
     to its plan, a minimal infeasible set of those orders, and the earliest due date that harms none of them.
     """
-    from planner.explain import ModelCheck
-    from planner.explain import explain as tell
+    from planner.explain import ModelCheck, explain_lines
 
     with _bad_input_exits():
         outcome = run_solve(PlanRequest(data_dir=data_dir, time_limit_s=time_limit, workers=workers, seed=0))
@@ -458,12 +457,11 @@ def explain(
         seconds_total=prove_seconds, workers=workers or 1,
     )
     try:
-        lines = tell(outcome.plan.instance, outcome.plan, order, check)
+        for line in explain_lines(outcome.plan.instance, outcome.plan, order, check):
+            out_console.print(line, markup=False)
     except KeyError:
         err_console.print(f"error: --order {order!r} is not in orders.csv", markup=False)
         raise typer.Exit(2) from None
-    for line in lines:
-        out_console.print(line, markup=False)
 
 
 @app.command()

@@ -17,6 +17,7 @@ import dataclasses
 import math
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 
 from ortools.sat.python import cp_model
 
@@ -286,14 +287,21 @@ def explain(
 
     With `check`, capacity reasons are also asked of the model (assumption literals, minimal core).
     """
+    return list(explain_lines(inst, plan, order_id, check))
+
+
+def explain_lines(
+    inst: Instance, plan: Plan | None, order_id: str | None, check: ModelCheck | None = None
+) -> Iterator[str]:
+    """`explain`, one order at a time, so a caller can show each answer while the model works on the next."""
     ids = [order_id] if order_id else (late_orders(plan) if plan is not None else [])
-    lines: list[str] = []
+    if not ids:
+        yield "every firm order is on time in this plan."
     for oid in ids:
         told = explain_order(inst, oid, plan)
-        lines += told
+        yield from told
         capacity = plan is not None and any("other orders" in line for line in told)
         if capacity and check is not None:
             assert plan is not None
-            lines += model_reasons(inst, plan, oid, check)
-    return lines or ["every firm order is on time in this plan."]
+            yield from model_reasons(inst, plan, oid, check)
 
