@@ -94,3 +94,13 @@ def _two_orders_one_train(tmp_path: Path) -> Path:
         qualifications=[*QUALS, {"product": "C", "plant": "P2", "qualified_from": "2020-01-01"}],
     )
     return data
+
+
+def test_cli_explain_unknown_order_exit_2(tiny: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    result = CliRunner().invoke(app, ["explain", str(tiny), "--order", "NOPE", "--workers", "1", "--time-limit", "5"])
+    assert result.exit_code == 2
+    assert "error: --order 'NOPE' is not in orders.csv" in result.output
