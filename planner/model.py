@@ -205,8 +205,7 @@ def _completion(m: cp_model.CpModel, inst: Instance, sv: StepVars) -> None:
         m.add(sv.completion >= c.last_batch_end()).only_enforce_if(c.present)
     sv.days_late = m.new_int_var(0, max(0, inst.horizon - due), f"late[{order.order}]")
     m.add(sv.days_late >= sv.completion - due)
-    overdue_already = sv.step.started and sv.step.completion_floor > due  # replan: frozen work ended past due
-    if sv.accepted is not None and not overdue_already:
+    if sv.accepted is not None:
         m.add(sv.completion <= due).only_enforce_if(sv.accepted)
 
 

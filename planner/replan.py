@@ -222,8 +222,27 @@ def freeze(inst: Instance, previous: Previous, as_of: dt.date, status: list[Stat
     _not_before(inst, cut)
     _chains_and_blocks(inst, steps)
     _reduce_demand(inst, steps)
+    _started_deals_in_time(inst)
     _previous_future(inst, steps, future, result)
     return result
+
+
+def _started_deals_in_time(inst: Instance) -> None:
+    """A started deal must still be accepted whole and on time; if its frozen work already ends late, say so.
+
+    Planning cannot fix that, and declining it would leave its batches in the plan, so the planner decides:
+    make the order firm (late delivery is then weighed like any firm order) or move its due date.
+    """
+    where = inst.data.where("orders.csv")
+    errors = [
+        InputError(where, s.order.row, "firm",
+                   f"tentative deal {s.order.order} has frozen batches ending {inst.date(s.completion_floor)}, after "
+                   f"its due date {s.order.due}; make it firm or move its due date to replan it")
+        for s in inst.steps
+        if s.final and not s.order.firm and s.started and s.completion_floor > inst.day(s.order.due)
+    ]
+    if errors:
+        raise InputErrors(errors)
 
 
 def _not_before(inst: Instance, cut: int) -> None:

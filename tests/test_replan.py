@@ -259,3 +259,20 @@ def test_checker_catches_a_failed_batch_still_planned(first: tuple[Path, Path], 
     assert violations == [
         "gantt.csv row 11: batch O1/mAb/3 on R2 failed (failed in status.csv row 2) but is still planned at 2027-01-13"
     ]
+
+
+def test_started_deal_already_late_asks_for_a_decision(tmp_path: Path) -> None:
+    """A deal whose running batch ends after its due date cannot be accepted on time nor declined."""
+    deal = {"order": "O9", "client": "C", "product": "pa", "quantity": 1, "unit": "batches", "release": "2027-01-01",
+            "due": "2027-01-12", "weight": 1, "firm": "false", "revenue": 100}
+    data = _data(tmp_path / "data", [deal])
+    solve_checked(data, tmp_path / "plan1")
+    status = _status(tmp_path / "status.csv", [
+        {"order": "O9", "step": "mAb", "batch": 1, "train": "R1", "start": "2027-01-01", "end": "2027-01-15",
+         "state": "running"},
+    ])
+    result = CliRunner().invoke(app, ["replan", str(data), "--plan", str(tmp_path / "plan1"), "--as-of", "2027-01-05",
+                                      "--status", str(status), "--out", str(tmp_path / "plan2")])
+    assert result.exit_code == 2
+    assert ("error: orders.csv row 2, column firm: tentative deal O9 has frozen batches ending 2027-01-15, after its "
+            "due date 2027-01-12; make it firm or move its due date to replan it") in result.output
