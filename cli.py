@@ -19,7 +19,7 @@ from rich.text import Text
 
 from planner.interrupt import requested, stoppable
 from planner.load import InputErrors
-from planner.pipeline import BUNDLED_DATA, PlanRequest, ReplanRequest, UsageError, run_solve
+from planner.pipeline import BUNDLED_DATA, Outcome, PlanRequest, ReplanRequest, UsageError, run_solve
 from planner.solve import Progress
 from planner.validate import load_valid
 
@@ -173,6 +173,10 @@ def solve(
     xlsx: XlsxFlag = False,
     parquet: ParquetFlag = False,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress display.")] = False,
+    robust: Annotated[bool, typer.Option("--robust", help=(
+        "Plan twice: the digital twin's replay of the first plan moves the due dates of fragile firm orders "
+        "forward (buffers) for the second; summary.json robust compares both replays."))] = False,
+    robust_runs: Annotated[int, typer.Option(min=1, help="Twin runs per replay with --robust.")] = 2000,
 ) -> None:
     """Plan every order on the trains of the site and write gantt, orders, utilization and summary.
 
@@ -184,17 +188,27 @@ def solve(
         time_limit_s=time_limit, workers=workers, seed=seed, method=method, deterministic=deterministic,
         exports=_exports(html, png, xlsx, parquet),
     )
-    _solve_and_report(request, quiet)
+    if not robust:
+        _solve_and_report(request, quiet)
+        return
+    from planner.robust import robust_solve
+    from planner.simulate import DEFAULT_NOISE
+
+    def twice(req: PlanRequest, on_progress: Callable[[Progress], None] | None,
+              on_stage: Callable[[str], None] | None) -> Outcome:
+        return robust_solve(req, DEFAULT_NOISE, robust_runs, seed or 0, on_progress=on_progress, on_stage=on_stage)
+
+    _solve_and_report(request, quiet, twice)
 
 
 EXIT_BY_SIGNAL = {"SIGINT": 130, "SIGTERM": 143}
 
 
-def _solve_and_report(request: PlanRequest, quiet: bool) -> None:
+def _solve_and_report(request: PlanRequest, quiet: bool, solver: Callable[..., Outcome] = run_solve) -> None:
     """Solve and print; Ctrl-C or SIGTERM stops the search, writes the best plan so far and exits 130 / 143."""
     try:
         with stoppable(), _bad_input_exits(), _progress_display(out_console, quiet) as (on_progress, on_stage):
-            outcome = run_solve(request, on_progress=on_progress, on_stage=on_stage)
+            outcome = solver(request, on_progress=on_progress, on_stage=on_stage)
             stopped = requested()
     except KeyboardInterrupt:
         err_console.print(f"interrupted ({requested() or 'SIGINT'}) before any plan was found; nothing was written.",
@@ -282,6 +296,14 @@ def _print_summary(summary: dict, out: Path) -> None:
     out_console.print(table)
     if summary["note"]:
         out_console.print(f"  note: {summary['note']}", markup=False)
+    if "robust" in summary:
+        r = summary["robust"]
+        out_console.print(
+            f"  robust: {len(r['buffered_orders'])} fragile firm orders planned with buffers; digital twin "
+            f"({r['runs']} runs) expects {r['expected_on_time_before']:.1f} orders on time for the plain plan and "
+            f"{r['expected_on_time_after']:.1f} for this one",
+            markup=False,
+        )
     if "replan" in summary:
         r = summary["replan"]
         out_console.print(
@@ -408,10 +430,10 @@ def simulate(
 ) -> None:
     """Digital twin: replay a plan under batch failures and duration noise; on-time odds per order."""
     from planner.export import replace_folder
-    from planner.simulate import Noise
+    from planner.simulate import DEFAULT_NOISE, Noise
     from planner.simulate import simulate as replay
 
-    rates = {"mAb": 0.03, "ADC": 0.03, "AAV": 0.07}
+    rates = dict(DEFAULT_NOISE.failure)
     for item in failure or []:
         key, _, value = item.partition("=")
         try:

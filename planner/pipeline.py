@@ -70,7 +70,7 @@ class Outcome:
     """Files written into the plan folder (empty when nothing was written)."""
 
 
-def _check_out(data_dir: Path, out: Path) -> None:
+def check_out(data_dir: Path, out: Path) -> None:
     data_dir, out = data_dir.resolve(), out.resolve()
     if data_dir.suffix.lower() in WORKBOOK_SUFFIXES and not data_dir.is_dir():
         if out == data_dir:
@@ -97,7 +97,7 @@ def run_solve(
     if unknown:
         raise UsageError(f"unknown export(s) {', '.join(unknown)}; choose from {', '.join(EXPORTS)}")
     if request.out is not None:
-        _check_out(request.data_dir, request.out)
+        check_out(request.data_dir, request.out)
         if request.replan is not None and request.out.resolve() == request.replan.previous.resolve():
             raise UsageError("--out is the previous plan folder; write the new plan elsewhere and keep the old one")
     if request.data is None:

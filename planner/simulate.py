@@ -74,6 +74,10 @@ class Noise:
         return self.failure.get(modality, 0.0)
 
 
+DEFAULT_NOISE = Noise(failure={"mAb": 0.03, "ADC": 0.03, "AAV": 0.07}, spread=0.1)
+"""The CLI's default noise (batch failure rates per modality from the industry's 1-7 %, 10 % duration spread)."""
+
+
 @dataclass
 class OrderRisk:
     order: str
